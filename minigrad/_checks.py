@@ -1,0 +1,93 @@
+"""Validation shared by the public entry points; produces the standard error messages.
+
+Errors follow `<op>: <what is wrong, with shapes/values>; <how to fix>`.
+"""
+import numpy as np
+
+
+class DimensionError(IndexError, ValueError):
+    """A dim argument outside the tensor's range (both an IndexError, as PyTorch raises, and a
+    ValueError, since it is a bad argument value)."""
+
+
+def normalize_dim(dim, ndim: int, op: str, shape=None) -> int:
+    """One dim as a non-negative axis, accepting -ndim..ndim-1."""
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__} {dim!r}")
+    low, high = -max(ndim, 1), max(ndim, 1) - 1
+    if not low <= dim <= high:
+        where = f" (shape {tuple(shape)})" if shape is not None else ""
+        raise DimensionError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dims"
+                             f"{where}; use a dim in [{low}, {high}]")
+    return int(dim) % ndim if ndim else 0
+
+
+def normalize_dims(dim, ndim: int, op: str, shape=None) -> tuple:
+    """dim=None (all axes), an int or a tuple/list of ints -> a sorted tuple of axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    axes = [normalize_dim(d, ndim, op, shape) for d in dims]
+    if ndim == 0:
+        return ()
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{op}: dim {dim} names the same axis twice (shape {tuple(shape)})")
+    return tuple(sorted(axes))
+
+
+def pick_dim(dim, axis, op: str):
+    """Accept NumPy's `axis` as an alias of `dim`."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{op}: got both dim={dim!r} and axis={axis!r}; pass only one")
+        return axis
+    return dim
+
+
+def pick_keepdim(keepdim, keepdims) -> bool:
+    return bool(keepdim if keepdims is None else keepdims)
+
+
+def shape_args(shape, op: str) -> tuple:
+    """f(2, 3) and f((2, 3)) both give (2, 3); every entry must be an int."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    for n in shape:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"{op}: sizes must be ints, got {tuple(shape)!r}")
+    return tuple(int(n) for n in shape)
+
+
+def reshape_target(shape: tuple, new_shape: tuple, op: str = "reshape") -> tuple:
+    """Resolve one -1 in `new_shape` and check the number of elements is unchanged."""
+    size = int(np.prod(shape))
+    unknown = [i for i, n in enumerate(new_shape) if n == -1]
+    if len(unknown) > 1 or any(n < -1 for n in new_shape):
+        raise ValueError(f"{op}: invalid shape {new_shape}; sizes must be >= 0 with at most one -1")
+    if unknown:
+        known = int(np.prod([n for n in new_shape if n != -1]))
+        if known == 0 or size % known:
+            raise ValueError(f"{op}: cannot reshape {size} elements (shape {shape}) to "
+                             f"{new_shape}; the other sizes must divide {size}")
+        new_shape = tuple(size // known if n == -1 else n for n in new_shape)
+    if int(np.prod(new_shape)) != size:
+        raise ValueError(f"{op}: cannot reshape a tensor of shape {shape} ({size} elements) to "
+                         f"{new_shape} ({int(np.prod(new_shape))} elements); the number of "
+                         "elements must stay the same")
+    return new_shape
+
+
+def broadcast_shape(op: str, *shapes) -> tuple:
+    """The common broadcast shape, or a ValueError naming every shape."""
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        listed = ", ".join(str(tuple(s)) for s in shapes)
+        raise ValueError(f"{op}: cannot broadcast shapes {listed} together; dimensions are "
+                         "matched from the right and must be equal or 1") from None
+
+
+def check_floating(dtype, op: str = "requires_grad"):
+    if np.dtype(dtype).kind not in "fc":
+        raise TypeError(f"{op}: only floating-point tensors can require gradients, got dtype "
+                        f"{np.dtype(dtype)}; convert first, e.g. x.float()")

@@ -1,0 +1,138 @@
+"""The backward sweep: iterative topological order, gradient accumulation, graph freeing.
+
+Shapes: every gradient has the shape of the tensor it belongs to; an op may return a gradient
+with a broadcast shape and `sum_to_shape` sums it back (the one place un-broadcasting lives).
+"""
+import numpy as np
+
+FREED_MESSAGE = ("backward through a graph that was already freed (node {node}): pass "
+                 "retain_graph=True to the first backward() if you need to backpropagate twice")
+
+
+def sum_to_shape(grad: np.ndarray, shape: tuple, op_name: str = "?") -> np.ndarray:
+    """Sum `grad` over the axes that broadcasting added or stretched, giving `shape`."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra < 0:
+        raise RuntimeError(f"{op_name}.backward returned a gradient of shape {grad.shape} for an "
+                           f"input of shape {shape}: it has fewer dims than the input")
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    if grad.shape != shape:
+        raise RuntimeError(f"{op_name}.backward returned a gradient of shape {grad.shape} for an "
+                           f"input of shape {shape}; they are not broadcast-compatible")
+    return grad
+
+
+def graph_nodes(root_node):
+    """Every node reachable from `root_node`, with how many graph edges point at each.
+
+    Iterative (explicit stack), so a chain of a million ops works. Returns a dict
+    node -> number of consumers of that node's output inside the graph.
+    """
+    consumers = {root_node: 0}
+    stack = [root_node]
+    while stack:
+        node = stack.pop()
+        if node.freed:
+            raise RuntimeError(FREED_MESSAGE.format(node=node.name))
+        for tensor in node.inputs:
+            parent = getattr(tensor, "grad_fn", None)
+            if parent is None:
+                continue
+            if parent in consumers:
+                consumers[parent] += 1
+            else:
+                consumers[parent] = 1
+                stack.append(parent)
+    return consumers
+
+
+def _normalise_grads(node, grads):
+    """Map what `backward` returned to one gradient (or None) per argument of the op."""
+    if not isinstance(grads, (tuple, list)):
+        grads = (grads,)
+    inputs = node.inputs
+    if len(grads) == len(inputs):
+        return grads
+    tensor_positions = [i for i, needed in enumerate(node.needs_input_grad)
+                        if hasattr(inputs[i], "grad_fn")]
+    if len(grads) == len(tensor_positions):
+        full = [None] * len(inputs)
+        for position, grad in zip(tensor_positions, grads):
+            full[position] = grad
+        return full
+    raise RuntimeError(f"{node.name}.backward returned {len(grads)} gradients but the op has "
+                       f"{len(inputs)} inputs ({len(tensor_positions)} of them Tensors); return "
+                       "one per input (None for non-differentiable ones)")
+
+
+def _check_versions(node):
+    for tensor, version in zip(node.inputs, node.input_versions):
+        if hasattr(tensor, "_version") and tensor._version != version:
+            raise RuntimeError(
+                f"{node.name}: an input of shape {tensor.shape} was modified in place (version "
+                f"{version} -> {tensor._version}) after the op used it, so its gradient would be "
+                "wrong; do the in-place update after backward(), or operate on a copy")
+
+
+def run_backward(root, gradient: np.ndarray, retain_graph: bool = False, observer=None):
+    """Backpropagate `gradient` (shape of `root`) to every leaf that requires grad.
+
+    Kahn's algorithm over the graph: a node runs once all its consumers have sent their
+    gradients, which are summed first; leaves accumulate into `.grad` (summed over every use).
+    `observer`, when given, is told about each node visit and each gradient contribution
+    (see minigrad.inspect); without one the loop does no extra work.
+    """
+    root_node = root.grad_fn
+    consumers = graph_nodes(root_node)
+    pending = {root_node: gradient}
+    ready = [root_node]
+    while ready:
+        node = ready.pop()
+        grad = pending.pop(node)
+        _check_versions(node)
+        if observer is not None:
+            observer.visit(node, grad)
+        raw_grads = node.function.backward(node, grad)
+        grads = _normalise_grads(node, raw_grads)
+        for tensor, g, needed in zip(node.inputs, grads, node.needs_input_grad):
+            if not needed:
+                continue
+            parent = tensor.grad_fn
+            if g is not None:
+                if type(g) is not np.ndarray:
+                    g = np.asarray(g)
+                g = sum_to_shape(g, tensor.data.shape, node.name)
+                if g.dtype != tensor.data.dtype:
+                    g = g.astype(tensor.data.dtype)
+                if observer is not None:
+                    observer.contribute(node, tensor, g)
+                if parent is None:
+                    _accumulate_leaf(tensor, g)
+                elif parent in pending:
+                    pending[parent] = pending[parent] + g
+                else:
+                    pending[parent] = g
+            if parent is not None:
+                consumers[parent] -= 1
+                if consumers[parent] == 0:
+                    if parent not in pending:
+                        pending[parent] = np.zeros_like(tensor.data)
+                    ready.append(parent)
+        if not retain_graph:
+            node.saved_tensors = ()
+            node.inputs = ()
+            node.freed = True
+
+
+def _accumulate_leaf(tensor, g: np.ndarray):
+    if tensor.grad is None:
+        from .tensor import Tensor
+        tensor.grad = Tensor._wrap(np.array(g, dtype=tensor.data.dtype, copy=True))
+    else:
+        tensor.grad.data += g

@@ -1,0 +1,93 @@
+"""Creation functions. Python floats become float32; arrays keep their dtype.
+
+`zeros(2, 3)` and `zeros((2, 3))` both work. Random draws use the shared generator of
+`minigrad.random`, so `mg.manual_seed(n)` makes them reproducible.
+"""
+import numpy as np
+
+from . import random as _random
+from ._checks import shape_args
+from .tensor import Tensor
+
+DEFAULT_FLOAT = np.float32
+
+
+def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of `data` (number, nested list, array or Tensor)."""
+    source = data.data if isinstance(data, Tensor) else data
+    t = Tensor(source, requires_grad=False, dtype=dtype)
+    if t.data is source or isinstance(source, np.ndarray) and np.shares_memory(t.data, source):
+        t.data = t.data.copy()
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def _filled(shape, value, dtype, requires_grad, op):
+    dims = shape_args(shape, op)
+    if any(n < 0 for n in dims):
+        raise ValueError(f"{op}: negative size in shape {dims}")
+    return Tensor(np.full(dims, value, dtype=dtype or DEFAULT_FLOAT), requires_grad=requires_grad)
+
+
+def zeros(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _filled(shape, 0, dtype, requires_grad, "zeros")
+
+
+def ones(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _filled(shape, 1, dtype, requires_grad, "ones")
+
+
+def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of `shape` filled with `fill_value` (float32 unless `dtype` says otherwise)."""
+    shape = shape if isinstance(shape, (tuple, list)) else (shape,)
+    return _filled(tuple(shape), fill_value, dtype, requires_grad, "full")
+
+
+def zeros_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.zeros_like(np.asarray(t), dtype=dtype), requires_grad=requires_grad)
+
+
+def ones_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.ones_like(np.asarray(t), dtype=dtype), requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Values start, start+step, ... < end; int64 for int arguments, else float32."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must not be zero")
+    values = np.arange(start, end, step)
+    if dtype is None and values.dtype.kind == "f":
+        dtype = DEFAULT_FLOAT
+    return Tensor(values, requires_grad=requires_grad, dtype=dtype)
+
+
+def randn(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples."""
+    dims = shape_args(shape, "randn")
+    values = _random.generator().standard_normal(dims).astype(dtype or DEFAULT_FLOAT)
+    return Tensor(values, requires_grad=requires_grad)
+
+
+def rand(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples from [0, 1)."""
+    dims = shape_args(shape, "rand")
+    values = _random.generator().random(dims).astype(dtype or DEFAULT_FLOAT)
+    return Tensor(values, requires_grad=requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=np.int64) -> Tensor:
+    """Integers from [low, high) (or [0, low) when high is omitted)."""
+    if high is None:
+        low, high = 0, low
+    if high <= low:
+        raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
+    size = size if isinstance(size, (tuple, list)) else (size,)
+    return Tensor(_random.generator().integers(low, high, size=tuple(size)).astype(dtype))
+
+
+def randperm(n: int) -> Tensor:
+    """A random permutation of 0..n-1 (int64)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
+    return Tensor(_random.generator().permutation(int(n)).astype(np.int64))

@@ -1,0 +1,459 @@
+"""Every tensor op as a function `mg.NAME(x, ...)`: validate, then apply primitives.
+
+Functions backed by one primitive check their arguments and call `Primitive.apply`; the rest
+(mean, var, softmax, ...) are compositions whose gradients come from the primitives they use.
+Tensor methods are one-line calls into this module.
+"""
+import builtins
+
+import numpy as np
+
+from ._checks import (DimensionError, broadcast_shape, normalize_dim, normalize_dims, pick_dim,
+                      pick_keepdim, reshape_target, shape_args)
+from .ops.elementwise import (Abs, Cast, Clamp, Exp, Log, Maximum, Minimum, Pow, ReLU,
+                              Sigmoid, Sqrt, Tanh, Where)
+from .ops.linalg import MatMul
+from .ops.reduce import Max, Sum
+from .ops.shape import Cat, Expand, GetItem, Pad, Permute, Reshape
+from .tensor import Tensor
+
+__all__ = [
+    "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "pow", "maximum",
+    "minimum", "where", "sum", "mean", "max", "min", "var", "std", "logsumexp", "softmax",
+    "log_softmax", "argmax", "argmin", "reshape", "view", "transpose", "permute", "flatten",
+    "squeeze", "unsqueeze", "expand", "matmul", "cat", "stack", "pad", "cast",
+]
+
+
+def _tensor(x, op: str) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    if x is None or isinstance(x, (str, bytes)):
+        raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
+    return Tensor(x)
+
+
+# --- elementwise ------------------------------------------------------------------------------
+def exp(x):
+    return Exp.apply(_tensor(x, "exp"))
+
+
+def log(x):
+    return Log.apply(_tensor(x, "log"))
+
+
+def sqrt(x):
+    return Sqrt.apply(_tensor(x, "sqrt"))
+
+
+def tanh(x):
+    return Tanh.apply(_tensor(x, "tanh"))
+
+
+def sigmoid(x):
+    return Sigmoid.apply(_tensor(x, "sigmoid"))
+
+
+def relu(x):
+    return ReLU.apply(_tensor(x, "relu"))
+
+
+def abs(x):
+    return Abs.apply(_tensor(x, "abs"))
+
+
+def pow(x, exponent):
+    return _tensor(x, "pow") ** exponent
+
+
+def _number_or_none(value, name: str, op: str):
+    if value is None or isinstance(value, Tensor) and value.data.size == 1:
+        return value.item() if isinstance(value, Tensor) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{op}: {name} must be a number or None, got {type(value).__name__}")
+    return value
+
+
+def clamp(x, min=None, max=None):
+    """Limit values to [min, max]; either bound may be None (not both)."""
+    low = _number_or_none(min, "min", "clamp")
+    high = _number_or_none(max, "max", "clamp")
+    if low is None and high is None:
+        raise ValueError("clamp: give at least one of min and max")
+    return Clamp.apply(_tensor(x, "clamp"), low, high)
+
+
+clip = clamp
+
+
+def maximum(x, other):
+    return Maximum.apply(_tensor(x, "maximum"), _binary_operand(other, "maximum"))
+
+
+def minimum(x, other):
+    return Minimum.apply(_tensor(x, "minimum"), _binary_operand(other, "minimum"))
+
+
+def _binary_operand(other, op):
+    if isinstance(other, (Tensor, int, float, np.ndarray)):
+        return other
+    if isinstance(other, np.generic):
+        return other.item()
+    return _tensor(other, op)
+
+
+def where(condition, x, y):
+    """x where condition else y; condition is a bool Tensor or NumPy bool array.
+
+    Shapes: condition, x, y broadcast together -> out.
+    """
+    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        raise TypeError(f"where: condition must be bool, got {cond.dtype}; compare first, "
+                        "e.g. mg.where(x > 0, x, 0.0)")
+    x, y = _binary_operand(x, "where"), _binary_operand(y, "where")
+    broadcast_shape("where", cond.shape, np.shape(x.data if isinstance(x, Tensor) else x),
+                    np.shape(y.data if isinstance(y, Tensor) else y))
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
+        x = Tensor(x)
+    return Where.apply(cond, x, y)
+
+
+def cast(x, dtype):
+    x = _tensor(x, "to")
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"to: {dtype!r} is not a dtype; use e.g. np.float32") from None
+    if dtype == x.dtype:
+        return x
+    return Cast.apply(x, dtype)
+
+
+def checked_compare(a, b, compare):
+    """A comparison of arrays (no grad) with broadcasting errors that name the shapes."""
+    try:
+        return compare(a, b)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{compare.__name__}: cannot compare shapes {np.shape(a)} and "
+                         f"{np.shape(b)}: {error}") from None
+
+
+# --- reductions -------------------------------------------------------------------------------
+def _reduction_args(x, dim, keepdim, axis, keepdims, op):
+    x = _tensor(x, op)
+    dims = normalize_dims(pick_dim(dim, axis, op), x.ndim, op, x.shape)
+    return x, dims, pick_keepdim(keepdim, keepdims)
+
+
+def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Sum over `dim` (None: all). Shapes: x (*s) -> s without dim (size 1 if keepdim)."""
+    x, dims, keepdim = _reduction_args(x, dim, keepdim, axis, keepdims, "sum")
+    return Sum.apply(x, dims, keepdim)
+
+
+def mean(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    x, dims, keepdim = _reduction_args(x, dim, keepdim, axis, keepdims, "mean")
+    count = int(np.prod([x.shape[d] for d in dims]))
+    if count == 0:
+        raise ValueError(f"mean: cannot average over an empty dim (shape {x.shape}, dim {dim})")
+    return Sum.apply(x, dims, keepdim) / count
+
+
+def max(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Largest value over `dim`; the gradient goes to the first maximum.
+
+    `mg.max(a, b)` with a Tensor as second argument is the elementwise `maximum`.
+    """
+    if isinstance(dim, Tensor):
+        return maximum(x, dim)
+    x, dims, keepdim = _reduction_args(x, dim, keepdim, axis, keepdims, "max")
+    _check_nonempty(x, dims, "max")
+    return Max.apply(x, dims, keepdim)
+
+
+def min(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Smallest value over `dim` (= -max(-x)); the gradient goes to the first minimum."""
+    if isinstance(dim, Tensor):
+        return minimum(x, dim)
+    x, dims, keepdim = _reduction_args(x, dim, keepdim, axis, keepdims, "min")
+    _check_nonempty(x, dims, "min")
+    return -Max.apply(-x, dims, keepdim)
+
+
+def _check_nonempty(x, dims, op):
+    if builtins.any(x.shape[d] == 0 for d in dims) or (not dims and x.data.size == 0):
+        raise ValueError(f"{op}: cannot reduce over an empty dim (shape {x.shape}); the result "
+                         "would have no value")
+
+
+def var(x, dim=None, keepdim=False, *, correction=1, unbiased=None, axis=None, keepdims=None):
+    """Variance over `dim` with Bessel's correction by default (`correction=0`: population)."""
+    x, dims, keepdim = _reduction_args(x, dim, keepdim, axis, keepdims, "var")
+    if unbiased is not None:
+        correction = 1 if unbiased else 0
+    count = int(np.prod([x.shape[d] for d in dims]))
+    centered = x - Sum.apply(x, dims, True) / builtins.max(count, 1)
+    return Sum.apply(centered * centered, dims, keepdim) / builtins.max(count - correction, 0)
+
+
+def std(x, dim=None, keepdim=False, *, correction=1, unbiased=None, axis=None, keepdims=None):
+    """sqrt(var(x, ...))."""
+    return sqrt(var(x, dim, keepdim, correction=correction, unbiased=unbiased, axis=axis,
+                    keepdims=keepdims))
+
+
+def _shift(x, dims):
+    """The (detached) max over dims, 0 where it is not finite: subtracting it keeps exp() in
+    range without changing logsumexp/softmax."""
+    with np.errstate(invalid="ignore"):
+        peak = x.data.max(axis=dims, keepdims=True) if x.data.size else np.zeros(
+            [1 if i in dims else n for i, n in enumerate(x.shape)], x.dtype)
+    return np.where(np.isfinite(peak), peak, 0).astype(x.dtype, copy=False)
+
+
+def logsumexp(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """log(sum(exp(x))) over `dim`, stable for huge |x| (the max is subtracted first)."""
+    x, dims, keepdim = _reduction_args(x, dim, keepdim, axis, keepdims, "logsumexp")
+    peak = _shift(x, dims)
+    with np.errstate(divide="ignore"):
+        out = Log.apply(Sum.apply(Exp.apply(x - peak), dims, True)) + peak
+    return out if keepdim else _drop_dims(out, dims)
+
+
+def _drop_dims(x, dims):
+    return Reshape.apply(x, tuple(n for i, n in enumerate(x.shape) if i not in dims))
+
+
+def _required_dim(x, dim, axis, op):
+    dim = pick_dim(dim, axis, op)
+    if dim is None:
+        raise TypeError(f"{op}: pass dim explicitly, e.g. {op}(logits, dim=1) for (N, C) logits")
+    return normalize_dims(dim, x.ndim, op, x.shape)
+
+
+def softmax(x, dim=None, *, axis=None):
+    """exp(x) / sum(exp(x)) along `dim` (required), with the max subtracted for stability."""
+    x = _tensor(x, "softmax")
+    dims = _required_dim(x, dim, axis, "softmax")
+    e = Exp.apply(x - _shift(x, dims))
+    return e / Sum.apply(e, dims, True)
+
+
+def log_softmax(x, dim=None, *, axis=None):
+    """x - logsumexp(x) along `dim` (required); finite for logits of any magnitude."""
+    x = _tensor(x, "log_softmax")
+    dims = _required_dim(x, dim, axis, "log_softmax")
+    shifted = x - _shift(x, dims)
+    return shifted - Log.apply(Sum.apply(Exp.apply(shifted), dims, True))
+
+
+def _arg_reduce(x, dim, keepdim, axis, keepdims, op, pick):
+    x = _tensor(x, op)
+    dim = pick_dim(dim, axis, op)
+    if x.data.size == 0:
+        raise ValueError(f"{op}: cannot take {op} of an empty tensor (shape {x.shape})")
+    if dim is None:
+        return Tensor(np.asarray(pick(x.data), dtype=np.int64))
+    axis = normalize_dim(dim, x.ndim, op, x.shape)
+    if x.ndim == 0:
+        return Tensor(np.asarray(0, dtype=np.int64))
+    out = pick(x.data, axis=axis, keepdims=pick_keepdim(keepdim, keepdims))
+    return Tensor(out.astype(np.int64))
+
+
+def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Index of the largest value along `dim` (dim=None: index into the flattened tensor)."""
+    return _arg_reduce(x, dim, keepdim, axis, keepdims, "argmax", np.argmax)
+
+
+def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Index of the smallest value along `dim` (dim=None: index into the flattened tensor)."""
+    return _arg_reduce(x, dim, keepdim, axis, keepdims, "argmin", np.argmin)
+
+
+# --- shape ----------------------------------------------------------------------------------
+def reshape(x, *shape):
+    """Same elements in a new shape; one size may be -1. `reshape(x, 2, 3)` or `(x, (2, 3))`."""
+    x = _tensor(x, "reshape")
+    target = reshape_target(x.shape, shape_args(shape, "reshape"))
+    if target == x.shape:
+        return x
+    return Reshape.apply(x, target)
+
+
+view = reshape
+
+
+def permute(x, *dims):
+    """Reorder the axes: out.shape[i] == x.shape[dims[i]]."""
+    x = _tensor(x, "permute")
+    dims = shape_args(dims, "permute")
+    axes = tuple(normalize_dim(d, x.ndim, "permute", x.shape) for d in dims)
+    if sorted(axes) != list(range(x.ndim)):
+        raise ValueError(f"permute: dims {dims} must list each of the {x.ndim} axes of shape "
+                         f"{x.shape} exactly once")
+    return Permute.apply(x, axes)
+
+
+def transpose(x, dim0, dim1):
+    """Swap two axes."""
+    x = _tensor(x, "transpose")
+    order = list(range(x.ndim))
+    a = normalize_dim(dim0, x.ndim, "transpose", x.shape)
+    b = normalize_dim(dim1, x.ndim, "transpose", x.shape)
+    if x.ndim == 0:
+        return x
+    order[a], order[b] = order[b], order[a]
+    return Permute.apply(x, tuple(order))
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    """Merge dims start_dim..end_dim into one. Shapes: (a, b, c, d) -> (a, b*c*d) for start 1."""
+    x = _tensor(x, "flatten")
+    if x.ndim == 0:
+        return reshape(x, 1)
+    start = normalize_dim(start_dim, x.ndim, "flatten", x.shape)
+    end = normalize_dim(end_dim, x.ndim, "flatten", x.shape)
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for "
+                         f"shape {x.shape}")
+    merged = int(np.prod(x.shape[start:end + 1]))
+    return reshape(x, x.shape[:start] + (merged,) + x.shape[end + 1:])
+
+
+def squeeze(x, dim=None):
+    """Remove size-1 dims (all of them, or those in `dim`; other sizes are left alone)."""
+    x = _tensor(x, "squeeze")
+    dims = normalize_dims(dim, x.ndim, "squeeze", x.shape)
+    return reshape(x, tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1)))
+
+
+def unsqueeze(x, dim):
+    """Insert a size-1 dim at `dim` (-ndim-1 <= dim <= ndim)."""
+    x = _tensor(x, "unsqueeze")
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"unsqueeze: dim must be an int, got {type(dim).__name__}")
+    if not -x.ndim - 1 <= dim <= x.ndim:
+        raise DimensionError(f"unsqueeze: dim {dim} is out of range for a tensor with {x.ndim} "
+                             f"dims (shape {x.shape}); use a dim in [{-x.ndim - 1}, {x.ndim}]")
+    position = dim % (x.ndim + 1)
+    return reshape(x, x.shape[:position] + (1,) + x.shape[position:])
+
+
+def expand(x, *shape):
+    """Broadcast to `shape` without copying (-1 keeps a size); new dims go in front."""
+    x = _tensor(x, "expand")
+    shape = shape_args(shape, "expand")
+    lead = len(shape) - x.ndim
+    if lead < 0:
+        raise ValueError(f"expand: target {shape} has fewer dims than the tensor {x.shape}")
+    target = tuple(x.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(shape))
+    for i, n in enumerate(x.shape):
+        if n != 1 and n != target[lead + i]:
+            raise ValueError(f"expand: cannot expand shape {x.shape} to {shape}: dim {i} has "
+                             f"size {n}, which is not 1 and differs from {target[lead + i]}")
+    if builtins.any(n < 0 for n in target):
+        raise ValueError(f"expand: -1 is only allowed for existing dims, got {shape}")
+    if target == x.shape:
+        return x
+    return Expand.apply(x, target)
+
+
+def matmul(x, y):
+    """Matrix product with NumPy's rules. Shapes: (*b, n, k) @ (*b, k, m) -> (*b, n, m)."""
+    x, y = _tensor(x, "matmul"), _tensor(y, "matmul")
+    if x.ndim == 0 or y.ndim == 0:
+        raise ValueError(f"matmul: both operands need at least 1 dim, got shapes {x.shape} and "
+                         f"{y.shape}; use * for scaling")
+    k_x = x.shape[-1]
+    k_y = y.shape[0] if y.ndim == 1 else y.shape[-2]
+    if k_x != k_y:
+        raise ValueError(f"matmul: inner dimensions differ: {x.shape} @ {y.shape} "
+                         f"({k_x} != {k_y}); the last dim of the first operand must equal the "
+                         "second-to-last dim of the second (transpose one of them?)")
+    broadcast_shape("matmul (batch dims)", x.shape[:-2], y.shape[:-2])
+    return MatMul.apply(x, y)
+
+
+def cat(tensors, dim=0):
+    """Join tensors along an existing dim; all other sizes must match."""
+    tensors = _tensor_list(tensors, "cat")
+    first = tensors[0]
+    axis = normalize_dim(dim, first.ndim, "cat", first.shape)
+    if first.ndim == 0:
+        raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use mg.stack")
+    for t in tensors[1:]:
+        if t.ndim != first.ndim or builtins.any(
+                a != b for i, (a, b) in enumerate(zip(t.shape, first.shape)) if i != axis):
+            shapes = [t.shape for t in tensors]
+            raise ValueError(f"cat: shapes {shapes} differ outside dim {dim}; only the size "
+                             "along dim may differ")
+    return Cat.apply(axis, *tensors)
+
+
+def stack(tensors, dim=0):
+    """Join equal-shaped tensors along a new dim."""
+    tensors = _tensor_list(tensors, "stack")
+    shapes = {t.shape for t in tensors}
+    if len(shapes) > 1:
+        raise ValueError(f"stack: all tensors must have the same shape, got "
+                         f"{[t.shape for t in tensors]}")
+    return cat([unsqueeze(t, dim) for t in tensors], dim)
+
+
+def _tensor_list(tensors, op):
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{op}: expected a list or tuple of tensors, got {type(tensors).__name__}")
+    if not tensors:
+        raise ValueError(f"{op}: expected a non-empty list of tensors")
+    return [_tensor(t, op) for t in tensors]
+
+
+def pad(x, pad_width, value=0.0):
+    """Constant padding with NumPy's pad widths: n, (before, after), or one pair per dim."""
+    x = _tensor(x, "pad")
+    try:
+        widths = np.broadcast_to(np.asarray(pad_width), (x.ndim, 2))
+    except ValueError:
+        raise ValueError(f"pad: pad_width {pad_width!r} does not fit a tensor of shape "
+                         f"{x.shape}; give n, (before, after) or {x.ndim} such pairs") from None
+    if widths.dtype.kind not in "iu" or (widths < 0).any():
+        raise ValueError(f"pad: pad widths must be non-negative ints, got {pad_width!r}")
+    return Pad.apply(x, tuple((int(a), int(b)) for a, b in widths), value)
+
+
+# --- indexing ---------------------------------------------------------------------------------
+def plain_index(index):
+    """An index with Tensors and lists replaced by arrays, as NumPy expects."""
+    if isinstance(index, tuple):
+        return tuple(_index_part(p) for p in index)
+    return _index_part(index)
+
+
+def _index_part(part):
+    if isinstance(part, Tensor):
+        part = part.data
+    elif isinstance(part, list):
+        part = np.asarray(part)
+    if isinstance(part, np.ndarray) and part.dtype.kind not in "iub":
+        raise IndexError(f"index arrays must be integers or booleans, got {part.dtype}")
+    return part
+
+
+def getitem(x, index):
+    """x[index] (slices, ints, None, ..., integer arrays, boolean masks), as NumPy."""
+    index = plain_index(index)
+    try:
+        return GetItem.apply(x, index)
+    except IndexError as error:
+        reason = str(error.__cause__ or error)
+        raise IndexError(f"index {_describe_index(index)} is invalid for a tensor of shape "
+                         f"{x.shape}: {reason}") from None
+
+
+def _describe_index(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    described = [f"array{p.shape}" if isinstance(p, np.ndarray) and p.size > 6 else
+                 repr(p.tolist()) if isinstance(p, np.ndarray) else repr(p) for p in parts]
+    return "[" + ", ".join(described) + "]"

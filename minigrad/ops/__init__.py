@@ -1,0 +1,1 @@
+"""The differentiable primitives; every other op is composed from these."""

@@ -1,0 +1,282 @@
+"""Elementwise primitives. Each is one Function: forward and backward side by side.
+
+Shapes: inputs (*a), (*b) -> out broadcast(a, b); backward returns gradients of the broadcast
+shape and the engine sums them back to each input's shape.
+"""
+import numpy as np
+
+from ..backend import array_module
+from ..function import Function
+
+
+class Add(Function):
+    """out = x + y."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x + y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
+
+
+class Sub(Function):
+    """out = x - y."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x - y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, -grad
+
+
+class Mul(Function):
+    """out = x * y."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        return grad * y, grad * x
+
+
+class Div(Function):
+    """out = x / y."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x / y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        grad_x = grad / y
+        grad_y = -grad_x * x / y if ctx.needs_input_grad[1] else None
+        return grad_x, grad_y
+
+
+class Neg(Function):
+    """out = -x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Pow(Function):
+    """out = x ** p; either may be a tensor. d/dp = out * log(x), taken as 0 where x <= 0."""
+
+    @staticmethod
+    def forward(ctx, x, p):
+        out = x ** p
+        ctx.save_for_backward(x, p, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, p, out = ctx.saved_tensors
+        xp = array_module(x)
+        grad_x = grad * p * x ** (p - 1) if ctx.needs_input_grad[0] else None
+        grad_p = None
+        if ctx.needs_input_grad[1]:
+            positive = x > 0
+            grad_p = grad * out * xp.log(xp.where(positive, x, 1)) * positive
+        return grad_x, grad_p
+
+
+class Exp(Function):
+    """out = e ** x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = array_module(x).exp(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out
+
+
+class Log(Function):
+    """out = natural log of x (NaN for x < 0, -inf at 0, as NumPy)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return array_module(x).log(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / x
+
+
+class Sqrt(Function):
+    """out = sqrt(x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(invalid="ignore"):
+            out = array_module(x).sqrt(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad / (2 * out)
+
+
+class Tanh(Function):
+    """out = tanh(x); d/dx = 1 - out**2."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = array_module(x).tanh(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * (1 - out * out)
+
+
+class Sigmoid(Function):
+    """out = 1 / (1 + e**-x), computed without overflow for large |x|; d/dx = out (1 - out)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = array_module(x)
+        e = xp.exp(-xp.abs(x))                      # never overflows
+        out = xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out * (1 - out)
+
+
+class ReLU(Function):
+    """out = max(x, 0); gradient 0 at x == 0 (as PyTorch); NaN stays NaN."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return array_module(x).maximum(x, 0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * (x > 0)
+
+
+class Abs(Function):
+    """out = |x|; gradient sign(x), 0 at x == 0."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return array_module(x).abs(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * array_module(x).sign(x)
+
+
+class Maximum(Function):
+    """Elementwise max(x, y); ties split the gradient evenly."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        out = array_module(x, y).maximum(x, y)
+        ctx.save_for_backward(x, y, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y, out = ctx.saved_tensors
+        x_share = (x == out) * array_module(x).where(x == y, 0.5, 1.0)
+        return grad * x_share, grad * (1.0 - x_share)
+
+
+class Minimum(Function):
+    """Elementwise min(x, y); ties split the gradient evenly."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        out = array_module(x, y).minimum(x, y)
+        ctx.save_for_backward(x, y, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y, out = ctx.saved_tensors
+        x_share = (x == out) * array_module(x).where(x == y, 0.5, 1.0)
+        return grad * x_share, grad * (1.0 - x_share)
+
+
+class Where(Function):
+    """out = x where cond else y. Shapes: cond, x, y broadcast together."""
+
+    @staticmethod
+    def forward(ctx, cond, x, y):
+        ctx.save_for_backward(cond)
+        return array_module(x, y).where(cond, x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (cond,) = ctx.saved_tensors
+        return None, grad * cond, grad * ~cond
+
+
+class Clamp(Function):
+    """out = min(max(x, low), high); gradient 1 where low <= x <= high (as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x, low, high):
+        ctx.save_for_backward(x)
+        ctx.bounds = (low, high)
+        return array_module(x).clip(x, low, high)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        low, high = ctx.bounds
+        inside = np.ones(x.shape, dtype=bool)
+        if low is not None:
+            inside &= x >= low
+        if high is not None:
+            inside &= x <= high
+        return grad * inside, None, None
+
+
+class Cast(Function):
+    """out = x converted to `dtype`; the gradient is converted back."""
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        ctx.input_dtype = x.dtype
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.astype(ctx.input_dtype), None

@@ -1,0 +1,466 @@
+"""`Tensor`: a NumPy array plus what reverse-mode autodiff needs (grad, requires_grad, grad_fn).
+
+Operators and methods are one-line calls into `functional` (validation + primitives from
+`ops/`), so every op is defined in exactly one place.
+"""
+import numpy as np
+
+from . import function as _function
+from . import grad_mode
+from ._checks import check_floating
+from .autograd import run_backward, _accumulate_leaf
+from .ops.elementwise import Add, Div, Mul, Neg, Pow, Sub
+
+
+def _as_array(data, dtype=None) -> np.ndarray:
+    """Python floats (and lists of them) -> float32; arrays keep their dtype."""
+    if isinstance(data, Tensor):
+        array = data.data
+    elif isinstance(data, (np.ndarray, np.generic)):
+        array = np.asarray(data)
+    else:
+        try:
+            array = np.asarray(data)
+        except (ValueError, TypeError) as error:
+            raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__}: {error}; "
+                            "pass a number, a (nested) list of numbers or a NumPy array") from None
+        if array.dtype == np.float64:
+            array = array.astype(np.float32)
+    if array.dtype == object or array.dtype.kind in "USVMm":
+        raise TypeError(f"tensor: unsupported data of dtype {array.dtype} "
+                        f"({type(data).__name__}); use numbers, booleans or numeric arrays")
+    if dtype is not None:
+        array = array.astype(dtype, copy=False)
+    return array
+
+
+def _operand(other):
+    """The other side of a binary operator: Tensors and Python numbers as they are,
+    NumPy scalars as Python numbers (so they don't promote float32 to float64)."""
+    if isinstance(other, (Tensor, int, float)):
+        return other
+    if isinstance(other, np.generic):
+        return other.item()
+    if isinstance(other, np.ndarray):
+        return other
+    return Tensor(other)
+
+
+class Tensor:
+    """An n-dimensional array that records the operations applied to it for backward().
+
+    Attributes:
+        data:           the numpy.ndarray
+        grad:           None, or a Tensor of data's shape and dtype, accumulated by backward()
+        requires_grad:  whether backward() computes a gradient for this tensor
+        grad_fn:        the graph node (Context) of the op that made it; None for leaves
+    `Tensor(array)` wraps an array without copying it; `mg.tensor(...)` copies.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_version", "__weakref__")
+    __array_ufunc__ = None          # numpy defers to Tensor's reflected operators
+    __hash__ = object.__hash__      # tensors are dict keys (optimizer state, graphs)
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None):
+        self.data = _as_array(data, dtype)
+        self.grad = None
+        self.grad_fn = None
+        self._version = 0
+        self.requires_grad = False
+        if requires_grad:
+            check_floating(self.data.dtype)
+            self.requires_grad = True
+
+    @classmethod
+    def _wrap(cls, array: np.ndarray, requires_grad: bool = False) -> "Tensor":
+        """A Tensor around an existing array, skipping conversion (internal fast path)."""
+        t = cls.__new__(cls)
+        t.data = array
+        t.grad = None
+        t.requires_grad = requires_grad
+        t.grad_fn = None
+        t._version = 0
+        return t
+
+    # --- attributes -------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def T(self) -> "Tensor":
+        return F.permute(self, tuple(reversed(range(self.ndim))))
+
+    def size(self, dim=None):
+        """The shape, or the size of one dim (as PyTorch)."""
+        if dim is None:
+            return self.shape
+        return self.shape[F.normalize_dim(dim, self.ndim, "size", self.shape)]
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def dim(self) -> int:
+        return self.ndim
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied)."""
+        return self.data
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item: only a one-element tensor converts to a Python number; this "
+                             f"one has shape {self.shape}; index or reduce it first")
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def detach(self) -> "Tensor":
+        """A tensor sharing this one's data, cut from the graph (requires_grad=False)."""
+        return Tensor._wrap(self.data)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if requires_grad:
+            check_floating(self.data.dtype)
+        if self.grad_fn is not None and not requires_grad:
+            raise RuntimeError("requires_grad_: cannot turn off gradients of a non-leaf tensor; "
+                               "use .detach() instead")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    # --- autodiff ---------------------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) * gradient into `.grad` of every leaf requiring grad.
+
+        `gradient` (a Tensor or array of self's shape) may be omitted only for a one-element
+        tensor. The graph is freed afterwards unless `retain_graph=True`.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("backward: this tensor does not require grad and has no grad_fn; "
+                               "create the inputs with requires_grad=True (and not under no_grad)")
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward: gradient can be omitted only for a one-element tensor, but this "
+                    f"one has shape {self.shape}; reduce it first (e.g. y.sum().backward()) or "
+                    "pass gradient= of the same shape")
+            gradient = np.ones_like(self.data)
+        else:
+            gradient = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+            if gradient.shape != self.shape:
+                raise ValueError(f"backward: gradient has shape {gradient.shape} but the tensor "
+                                 f"has shape {self.shape}; they must match")
+            gradient = gradient.astype(self.dtype, copy=False)
+        if self.grad_fn is None:
+            _accumulate_leaf(self, gradient)
+        else:
+            run_backward(self, gradient, retain_graph, observer=_OBSERVER.current)
+
+    # --- in-place updates (for optimizers and initialisers; they bump the version) ----------
+    def _check_inplace(self, op: str):
+        if self.requires_grad and grad_mode.STATE.enabled:
+            raise RuntimeError(f"{op}: in-place update of a tensor that requires grad while "
+                               "gradients are recorded; wrap it in `with mg.no_grad():`")
+        self._version += 1
+
+    def __setitem__(self, index, value):
+        self._check_inplace("__setitem__")
+        self.data[F.plain_index(index)] = value.data if isinstance(value, Tensor) else value
+
+    def add_(self, other, alpha=1.0) -> "Tensor":
+        self._check_inplace("add_")
+        other = other.data if isinstance(other, Tensor) else other
+        self.data += alpha * other if alpha != 1.0 else other
+        return self
+
+    def sub_(self, other, alpha=1.0) -> "Tensor":
+        return self.add_(other, alpha=-alpha)
+
+    def mul_(self, other) -> "Tensor":
+        self._check_inplace("mul_")
+        self.data *= other.data if isinstance(other, Tensor) else other
+        return self
+
+    def copy_(self, source) -> "Tensor":
+        self._check_inplace("copy_")
+        source = source.data if isinstance(source, Tensor) else np.asarray(source)
+        if source.shape != self.shape and np.broadcast_shapes(source.shape, self.shape) != self.shape:
+            raise ValueError(f"copy_: source of shape {source.shape} does not fit a tensor of "
+                             f"shape {self.shape}")
+        self.data[...] = source
+        return self
+
+    def fill_(self, value) -> "Tensor":
+        self._check_inplace("fill_")
+        self.data.fill(value)
+        return self
+
+    def zero_(self) -> "Tensor":
+        return self.fill_(0)
+
+    # --- operators ----------------------------------------------------------------------------
+    def __add__(self, other):
+        return Add.apply(self, _operand(other))
+
+    def __radd__(self, other):
+        return Add.apply(_operand(other), self)
+
+    def __sub__(self, other):
+        return Sub.apply(self, _operand(other))
+
+    def __rsub__(self, other):
+        return Sub.apply(_operand(other), self)
+
+    def __mul__(self, other):
+        return Mul.apply(self, _operand(other))
+
+    def __rmul__(self, other):
+        return Mul.apply(_operand(other), self)
+
+    def __truediv__(self, other):
+        return Div.apply(self, _operand(other))
+
+    def __rtruediv__(self, other):
+        return Div.apply(_operand(other), self)
+
+    def __pow__(self, other):
+        return Pow.apply(self, _operand(other))
+
+    def __rpow__(self, other):
+        return Pow.apply(_operand(other), self)
+
+    def __matmul__(self, other):
+        return F.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return F.matmul(other, self)
+
+    def __neg__(self):
+        return Neg.apply(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return F.abs(self)
+
+    def __getitem__(self, index):
+        return F.getitem(self, index)
+
+    def _compare(self, other, compare):
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor._wrap(F.checked_compare(self.data, other, compare))
+
+    def __lt__(self, other):
+        return self._compare(other, np.less)
+
+    def __le__(self, other):
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other):
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other):
+        return self._compare(other, np.greater_equal)
+
+    def __eq__(self, other):
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other):
+        return self._compare(other, np.not_equal)
+
+    def __invert__(self):
+        if self.dtype != np.bool_:
+            raise TypeError(f"~: only bool tensors can be inverted, got {self.dtype}")
+        return Tensor._wrap(~self.data)
+
+    def __and__(self, other):
+        return Tensor._wrap(self.data & (other.data if isinstance(other, Tensor) else other))
+
+    def __or__(self, other):
+        return Tensor._wrap(self.data | (other.data if isinstance(other, Tensor) else other))
+
+    # --- Python protocol ------------------------------------------------------------------------
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor with {self.data.size} elements (shape "
+                             f"{self.shape}) is ambiguous; use .any() or .all() on .data")
+        return bool(self.data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError(f"only one-element integer tensors can be used as an index, got "
+                            f"{self.dtype} of shape {self.shape}")
+        return int(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extras = []
+        if self.dtype not in (np.float32, np.int64, np.bool_):
+            extras.append(f"dtype={self.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name}Backward>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body] + extras) + ")"
+
+    # --- dtype ------------------------------------------------------------------------------
+    def to(self, dtype) -> "Tensor":
+        """Convert to `dtype` (differentiable between floating dtypes)."""
+        return F.cast(self, dtype)
+
+    astype = to
+
+    def float(self) -> "Tensor":
+        return F.cast(self, np.float32)
+
+    def double(self) -> "Tensor":
+        return F.cast(self, np.float64)
+
+    def long(self) -> "Tensor":
+        return F.cast(self, np.int64)
+
+    # --- methods: each is also the function mg.NAME -------------------------------------------
+    def exp(self):
+        return F.exp(self)
+
+    def log(self):
+        return F.log(self)
+
+    def sqrt(self):
+        return F.sqrt(self)
+
+    def tanh(self):
+        return F.tanh(self)
+
+    def sigmoid(self):
+        return F.sigmoid(self)
+
+    def relu(self):
+        return F.relu(self)
+
+    def abs(self):
+        return F.abs(self)
+
+    def clamp(self, min=None, max=None):
+        return F.clamp(self, min, max)
+
+    clip = clamp
+
+    def pow(self, exponent):
+        return F.pow(self, exponent)
+
+    def maximum(self, other):
+        return F.maximum(self, other)
+
+    def minimum(self, other):
+        return F.minimum(self, other)
+
+    def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return F.sum(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return F.mean(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return F.max(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return F.min(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def var(self, dim=None, keepdim=False, *, correction=1, unbiased=None, axis=None,
+            keepdims=None):
+        return F.var(self, dim, keepdim, correction=correction, unbiased=unbiased, axis=axis,
+                     keepdims=keepdims)
+
+    def std(self, dim=None, keepdim=False, *, correction=1, unbiased=None, axis=None,
+            keepdims=None):
+        return F.std(self, dim, keepdim, correction=correction, unbiased=unbiased, axis=axis,
+                     keepdims=keepdims)
+
+    def logsumexp(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return F.logsumexp(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def softmax(self, dim=None, *, axis=None):
+        return F.softmax(self, dim, axis=axis)
+
+    def log_softmax(self, dim=None, *, axis=None):
+        return F.log_softmax(self, dim, axis=axis)
+
+    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return F.argmax(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return F.argmin(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def reshape(self, *shape):
+        return F.reshape(self, *shape)
+
+    view = reshape
+
+    def transpose(self, dim0, dim1):
+        return F.transpose(self, dim0, dim1)
+
+    def permute(self, *dims):
+        return F.permute(self, *dims)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return F.flatten(self, start_dim, end_dim)
+
+    def squeeze(self, dim=None):
+        return F.squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return F.unsqueeze(self, dim)
+
+    def expand(self, *shape):
+        return F.expand(self, *shape)
+
+    def matmul(self, other):
+        return F.matmul(self, other)
+
+
+class _ObserverSlot:
+    """The backward observer in force (set by minigrad.inspect's context managers)."""
+    __slots__ = ("current",)
+
+    def __init__(self):
+        self.current = None
+
+
+_OBSERVER = _ObserverSlot()
+_function.Tensor = Tensor
+
+from . import functional as F  # noqa: E402  (functional needs Tensor defined)

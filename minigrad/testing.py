@@ -1,0 +1,125 @@
+"""Hypothesis strategies and a gradient assertion for property-testing your own ops.
+
+    from hypothesis import given
+    from minigrad.testing import tensors, assert_gradients_match
+
+    @given(tensors(shape=(3, 4), avoid=[0.0]))
+    def test_my_op(x):
+        assert_gradients_match(my_op, x)
+
+`tensors(avoid=..., distinct=True)` keeps values a margin away from an op's kinks (relu at 0)
+and from each other (ties in max), so a check fails only for a wrong backward.
+"""
+import numpy as np
+
+try:
+    from hypothesis import assume, strategies as st
+    from hypothesis.extra import numpy as hnp
+except ImportError as error:                      # pragma: no cover - depends on the install
+    raise ImportError("minigrad.testing needs hypothesis: pip install 'minigrad[dev]' "
+                      "(or pip install hypothesis)") from error
+
+from .gradcheck import GradcheckError, gradcheck
+from .tensor import Tensor
+
+
+def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: int = 4):
+    """Strategy for shape tuples, e.g. (), (1,), (3, 1, 4)."""
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side,
+                            max_side=max_side)
+
+
+def broadcastable_shapes(shape, min_dims: int = 0, max_dims=None, min_side: int = 1,
+                         max_side=None):
+    """Strategy for shapes that broadcast with `shape` (size-1 dims, fewer or extra dims)."""
+    return hnp.broadcastable_shapes(tuple(shape), min_dims=min_dims, max_dims=max_dims,
+                                    min_side=min_side, max_side=max_side)
+
+
+def _keep_away(values: np.ndarray, avoid, margin: float) -> np.ndarray:
+    """Push every value at least `margin` away from each point in `avoid`."""
+    values = values.copy()
+    for point in avoid:
+        near = np.abs(values - point) < margin
+        side = np.where(values >= point, 1.0, -1.0)
+        values[near] = point + side[near] * margin
+    return values
+
+
+def _spread(values: np.ndarray, gap: float) -> np.ndarray:
+    """Make all values at least `gap` apart, keeping their order (removes ties)."""
+    flat = values.reshape(-1)
+    order = np.argsort(flat, kind="stable")
+    steps = gap * np.arange(flat.size)
+    spread = np.maximum.accumulate(flat[order] - steps) + steps
+    out = np.empty_like(flat)
+    out[order] = spread
+    return out.reshape(values.shape)
+
+
+def tensors(shape=None, dtype=np.float64, elements=None, requires_grad: bool = True,
+            min_value: float = -3.0, max_value: float = 3.0, avoid=(), margin: float = 1e-2,
+            distinct: bool = False, min_gap=None):
+    """Strategy for Tensors.
+
+    Args:
+        shape:     a tuple, or a strategy of tuples (default: shapes())
+        dtype:     NumPy dtype (float64 by default: best for numerical gradients)
+        elements:  a strategy for the values (default: finite floats in [min_value, max_value])
+        avoid:     points (kinks such as 0.0) every value stays at least `margin` away from
+        distinct:  make values pairwise at least `min_gap` (default: margin) apart — no ties
+    """
+    dtype = np.dtype(dtype)
+    shape_strategy = shapes() if shape is None else (
+        st.just(tuple(shape)) if isinstance(shape, (tuple, list)) else shape)
+    if elements is None:
+        if dtype.kind == "f":
+            elements = st.floats(min_value, max_value, allow_nan=False, allow_infinity=False,
+                                 width=min(dtype.itemsize * 8, 64))
+        elif dtype.kind == "b":
+            elements = st.booleans()
+        else:
+            elements = st.integers(int(min_value), int(max_value))
+    gap = margin if min_gap is None else min_gap
+
+    def build(array):
+        if dtype.kind == "f":
+            array = array.astype(np.float64)
+            if distinct and array.size > 1:
+                array = _spread(array, gap)
+            if avoid:
+                array = _keep_away(array, avoid, margin)
+                if distinct and array.size > 1:
+                    array = _keep_away(_spread(array, gap), avoid, margin)
+            array = array.astype(dtype)
+        return Tensor(array, requires_grad=requires_grad and dtype.kind == "f")
+
+    return shape_strategy.flatmap(
+        lambda s: hnp.arrays(dtype, s, elements=elements)).map(build)
+
+
+def assert_gradients_match(fn, *inputs, eps: float = 1e-6, atol: float = 1e-5,
+                           rtol: float = 1e-3, fast_mode: bool = False,
+                           skip_nondifferentiable: bool = True) -> None:
+    """Assert backward of `fn` matches central differences (float64) at `inputs`.
+
+    On a mismatch raises AssertionError reporting the input, element, analytic and numeric
+    values and the relative error. A point where `fn` is not differentiable (one-sided slopes
+    differ) is not a failure: inside a hypothesis test the example is discarded (assume), so
+    hypothesis looks for other points; outside one it raises with that explanation, unless
+    `skip_nondifferentiable=False` turns it into a failure everywhere.
+    """
+    try:
+        gradcheck(fn, inputs, eps=eps, atol=atol, rtol=rtol, fast_mode=fast_mode)
+    except GradcheckError as error:
+        if error.kind == "nondifferentiable" and skip_nondifferentiable and _in_hypothesis():
+            assume(False)
+        raise AssertionError(str(error)) from None
+
+
+def _in_hypothesis() -> bool:
+    try:
+        from hypothesis.control import currently_in_test_context
+    except ImportError:                            # pragma: no cover - old hypothesis
+        return False
+    return currently_in_test_context()

@@ -1,0 +1,1 @@
+"""nn: a neural-network library built only on minigrad's public API."""

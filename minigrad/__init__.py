@@ -13,7 +13,8 @@ from .creation import (arange, full, ones, ones_like, rand, randint, randn, rand
 from .function import Context, Function
 from .functional import (abs, argmax, argmin, cast, cat, clamp, clip, exp, expand, flatten, log,
                          log_softmax, logsumexp, matmul, max, maximum, mean, min, minimum,
-                         permute, pad, pow, relu, reshape, sigmoid, softmax, sqrt, squeeze,
+                         permute, pad, pow, relu, reshape, sigmoid, sliding_window, softmax,
+                         sqrt, squeeze,
                          stack, std, sum, tanh, transpose, unsqueeze, var, view, where)
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck
@@ -43,5 +44,5 @@ __all__ = [
     "clamp", "clip", "pow", "maximum", "minimum", "where", "sum", "mean", "max", "min", "var",
     "std", "logsumexp", "softmax", "log_softmax", "argmax", "argmin", "reshape", "view",
     "transpose", "permute", "flatten", "squeeze", "unsqueeze", "expand", "matmul", "cat",
-    "stack", "pad", "cast", "float32", "float64", "int64", "bool_", "random",
+    "stack", "pad", "cast", "sliding_window", "float32", "float64", "int64", "bool_", "random",
 ]

@@ -15,13 +15,14 @@ from .ops.elementwise import (Abs, Cast, Clamp, Exp, Log, Maximum, Minimum, Pow,
 from .ops.linalg import MatMul
 from .ops.reduce import Max, Sum
 from .ops.shape import Cat, Expand, GetItem, Pad, Permute, Reshape
+from .ops.window import SlidingWindow, window_output_size
 from .tensor import Tensor
 
 __all__ = [
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "pow", "maximum",
     "minimum", "where", "sum", "mean", "max", "min", "var", "std", "logsumexp", "softmax",
     "log_softmax", "argmax", "argmin", "reshape", "view", "transpose", "permute", "flatten",
-    "squeeze", "unsqueeze", "expand", "matmul", "cat", "stack", "pad", "cast",
+    "squeeze", "unsqueeze", "expand", "matmul", "cat", "stack", "pad", "cast", "sliding_window",
 ]
 
 
@@ -457,3 +458,55 @@ def _describe_index(index):
     described = [f"array{p.shape}" if isinstance(p, np.ndarray) and p.size > 6 else
                  repr(p.tolist()) if isinstance(p, np.ndarray) else repr(p) for p in parts]
     return "[" + ", ".join(described) + "]"
+
+
+# --- sliding windows (convolution and pooling are built on this) -----------------------------
+def _pair(value, name: str, op: str, minimum: int) -> tuple:
+    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(pair) != 2 or builtins.any(isinstance(v, bool) or not isinstance(v, (int, np.integer))
+                                      for v in pair):
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    if builtins.any(v < minimum for v in pair):
+        raise ValueError(f"{op}: {name} must be >= {minimum}, got {value!r}")
+    return tuple(int(v) for v in pair)
+
+
+def _padding_pairs(padding, op: str) -> tuple:
+    """int p, (ph, pw) or ((top, bottom), (left, right)) -> ((top, bottom), (left, right))."""
+    if isinstance(padding, (tuple, list)) and len(padding) == 2 and builtins.all(
+            isinstance(p, (tuple, list)) for p in padding):
+        return tuple(_pair(p, "padding", op, 0) for p in padding)
+    ph, pw = _pair(padding, "padding", op, 0)
+    return ((ph, ph), (pw, pw))
+
+
+def sliding_window(x, kernel_size, stride=1, padding=0, dilation=1, value=0.0, op="sliding_window"):
+    """Every KH x KW window of the last two axes, as a differentiable view (im2col).
+
+    Shapes:
+        x:   (N, C, H, W)
+        out: (N, C, OH, OW, KH, KW), out[n, c, oh, ow, i, j] =
+             padded_x[n, c, oh*SH + i*DH, ow*SW + j*DW],
+             OH = (H + top + bottom - DH*(KH - 1) - 1) // SH + 1 (likewise OW)
+    `padding` is an int, a pair (ph, pw) or ((top, bottom), (left, right)), filled with
+    `value`. The backward sums the gradients of overlapping windows (col2im), which is why a
+    pixel under several windows, or a kernel reused everywhere, gets the sum of its uses.
+    """
+    x = _tensor(x, op)
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expected input of shape (N, C, H, W), got {x.ndim}-D shape "
+                         f"{x.shape}; add a batch dim with x.unsqueeze(0) or channels with "
+                         "x.unsqueeze(1)")
+    kernel = _pair(kernel_size, "kernel_size", op, 1)
+    strides = _pair(stride, "stride", op, 1)
+    dilations = _pair(dilation, "dilation", op, 1)
+    pads = _padding_pairs(padding, op)
+    out_size = [window_output_size(x.shape[2 + a], kernel[a], strides[a], dilations[a], pads[a])
+                for a in range(2)]
+    if builtins.min(out_size) < 1:
+        span = tuple(dilations[a] * (kernel[a] - 1) + 1 for a in range(2))
+        padded = tuple(x.shape[2 + a] + builtins.sum(pads[a]) for a in range(2))
+        raise ValueError(f"{op}: a window spanning {span} (kernel_size {kernel}, dilation "
+                         f"{dilations}) does not fit the padded input of size {padded} (input "
+                         f"{x.shape}, padding {pads}); use a smaller kernel or more padding")
+    return SlidingWindow.apply(x, kernel, strides, dilations, pads, value)

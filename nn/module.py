@@ -1,0 +1,230 @@
+"""`Module` and `Parameter`: the building blocks of every layer.
+
+Assigning a Parameter, a buffer (`register_buffer`) or another Module to an attribute registers
+it, so `parameters()`, `state_dict()` and `repr` find it with a dotted name such as
+`features.conv1.weight`.
+"""
+from collections import OrderedDict
+
+import numpy as np
+
+import minigrad as mg
+from minigrad import Tensor
+
+
+class Parameter(Tensor):
+    """A Tensor that is a trainable parameter: requires grad and registers on assignment."""
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad: bool = True):
+        source = data.data if isinstance(data, Tensor) else data
+        super().__init__(source, requires_grad=requires_grad)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class Module:
+    """Base class of layers and models: subclass it, assign layers and Parameters in
+    `__init__`, compute the output in `forward`, call the module like a function."""
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # --- registration -----------------------------------------------------------------------
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}: call super().__init__() before assigning "
+                               f"attributes (assigning {name!r})")
+        for table in (self._parameters, self._buffers, self._modules):
+            table.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        elif isinstance(value, Tensor) and name in self.__dict__.get("_buffer_names", ()):
+            self._buffers[name] = value
+        else:
+            object.__setattr__(self, name, value)
+            return
+        self.__dict__.pop(name, None)
+
+    def __getattr__(self, name):
+        for table in ("_parameters", "_buffers", "_modules"):
+            entries = self.__dict__.get(table)
+            if entries is not None and name in entries:
+                return entries[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __delattr__(self, name):
+        for table in (self._parameters, self._buffers, self._modules):
+            if name in table:
+                del table[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_buffer(self, name: str, tensor) -> None:
+        """A tensor that is state but not a parameter (e.g. BatchNorm's running mean):
+        saved in state_dict, not returned by parameters()."""
+        names = self.__dict__.setdefault("_buffer_names", set())
+        names.add(name)
+        self.__setattr__(name, tensor if isinstance(tensor, Tensor) else Tensor(tensor))
+
+    def register_parameter(self, name: str, param) -> None:
+        if param is None:
+            self._parameters.pop(name, None)
+            object.__setattr__(self, name, None)
+            return
+        self.__setattr__(name, param if isinstance(param, Parameter) else Parameter(param))
+
+    def add_module(self, name: str, module) -> None:
+        if not isinstance(module, Module):
+            raise TypeError(f"add_module: {name!r} must be a Module, got {type(module).__name__}")
+        self._modules[name] = module
+
+    # --- calling ----------------------------------------------------------------------------
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # --- traversal --------------------------------------------------------------------------
+    def named_modules(self, prefix: str = ""):
+        """(dotted name, module) for this module and every submodule, depth first."""
+        seen = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            children = list(module._modules.items())
+            for child_name, child in reversed(children):
+                if child is not None:
+                    stack.append((f"{name}.{child_name}" if name else child_name, child))
+
+    def modules(self):
+        return (module for _, module in self.named_modules())
+
+    def named_children(self):
+        return ((name, m) for name, m in self._modules.items() if m is not None)
+
+    def children(self):
+        return (m for _, m in self.named_children())
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True):
+        """(dotted name, Parameter) pairs, e.g. ('0.weight', ...); shared ones listed once."""
+        seen = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for module_name, module in modules:
+            for name, param in module._parameters.items():
+                if param is None or id(param) in seen:
+                    continue
+                seen.add(id(param))
+                yield (f"{module_name}.{name}" if module_name else name), param
+
+    def parameters(self, recurse: bool = True):
+        return (param for _, param in self.named_parameters(recurse=recurse))
+
+    def named_buffers(self, prefix: str = ""):
+        for module_name, module in self.named_modules(prefix):
+            for name, buffer in module._buffers.items():
+                if buffer is not None:
+                    yield (f"{module_name}.{name}" if module_name else name), buffer
+
+    def buffers(self):
+        return (buffer for _, buffer in self.named_buffers())
+
+    # --- modes and gradients ----------------------------------------------------------------
+    def train(self, mode: bool = True):
+        """Training mode (dropout active, batch norm uses batch statistics); returns self."""
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self):
+        """Evaluation mode: dropout is the identity, batch norm uses running statistics."""
+        return self.train(False)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for param in self.parameters():
+            if set_to_none:
+                param.grad = None
+            elif param.grad is not None:
+                param.grad.data[...] = 0
+
+    def requires_grad_(self, requires_grad: bool = True):
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
+
+    # --- state ------------------------------------------------------------------------------
+    def state_dict(self) -> "OrderedDict[str, Tensor]":
+        """Dotted name -> detached Tensor, for parameters then buffers."""
+        state = OrderedDict()
+        for name, param in self.named_parameters():
+            state[name] = param.detach()
+        for name, buffer in self.named_buffers():
+            state[name] = buffer.detach()
+        return state
+
+    def load_state_dict(self, state_dict, strict: bool = True):
+        """Copy values from `state_dict` into this module's parameters and buffers.
+
+        Raises RuntimeError listing every missing key, unexpected key and shape mismatch at
+        once (missing/unexpected only count when `strict`). Nothing is copied unless all fit.
+        Returns (missing_keys, unexpected_keys).
+        """
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"load_state_dict: expected a dict, got {type(state_dict).__name__}")
+        own = OrderedDict(list(self.named_parameters()) + list(self.named_buffers()))
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        mismatched = []
+        for key, target in own.items():
+            if key in state_dict:
+                value = state_dict[key]
+                shape = np.shape(value.data if isinstance(value, Tensor) else value)
+                if shape != target.shape:
+                    mismatched.append(f"size mismatch for {key}: copying a param with shape "
+                                      f"{shape} from the checkpoint, the shape in the current "
+                                      f"model is {target.shape}")
+        problems = []
+        if strict and missing:
+            problems.append("Missing key(s) in state_dict: " + ", ".join(map(repr, missing)))
+        if strict and unexpected:
+            problems.append("Unexpected key(s) in state_dict: " +
+                            ", ".join(map(repr, unexpected)))
+        problems.extend(mismatched)
+        if problems:
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" +
+                               "\n\t".join(problems))
+        with mg.no_grad():
+            for key, target in own.items():
+                if key in state_dict:
+                    value = state_dict[key]
+                    array = value.data if isinstance(value, Tensor) else np.asarray(value)
+                    target.data = np.array(array, dtype=target.dtype, copy=True)
+                    target._version += 1
+        return missing, unexpected
+
+    # --- repr -------------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """Arguments shown inside the parentheses of repr, e.g. `1, 32, kernel_size=(3, 3)`."""
+        return ""
+
+    def __repr__(self):
+        lines = []
+        for name, module in self._modules.items():
+            child = repr(module).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {child}")
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not lines:
+            return head + ")"
+        return head + "\n" + "\n".join(lines) + "\n)"

@@ -1,2 +1,12 @@
 """nn: a neural-network library built only on minigrad's public API."""
 from . import data
+from . import init
+from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .containers import ModuleList, Sequential
+from .dropout import Dropout
+from .linear import Dense, Linear
+from .loss import CrossEntropyLoss, MSELoss, NLLLoss
+from .module import Module, Parameter
+from .normalization import BatchNorm2D, BatchNorm2d
+from .shape import Flatten
+from .summary import summary

@@ -1,0 +1,105 @@
+"""Containers: `Sequential` (a pipeline) and `ModuleList` (a registered list of layers).
+
+Their children are named "0", "1", ... (or by the keys of an OrderedDict given to
+Sequential), so parameters get dotted names such as `0.weight` or `features.conv1.bias`.
+"""
+from collections import OrderedDict
+
+from .module import Module
+
+
+def _check_module(module, op: str, where) -> Module:
+    if not isinstance(module, Module):
+        raise TypeError(f"{op}: item {where} must be an nn.Module, got {type(module).__name__}; "
+                        "wrap functions in a Module subclass")
+    return module
+
+
+def _position(index, length: int, op: str) -> int:
+    if isinstance(index, bool) or not isinstance(index, int):
+        raise TypeError(f"{op}: indices must be ints or slices, got {type(index).__name__}")
+    if not -length <= index < length:
+        raise IndexError(f"{op}: index {index} is out of range for {length} modules")
+    return index % length
+
+
+class Sequential(Module):
+    """Modules applied one after another: Sequential(a, b, c)(x) == c(b(a(x))).
+
+    Also `Sequential(OrderedDict([("conv1", ...), ("relu1", ...)]))` to name the steps.
+    Supports len, iteration, indexing (a slice gives a Sequential keeping the names) and
+    append.
+    """
+
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            for name, module in modules[0].items():
+                if not isinstance(name, str) or not name or "." in name:
+                    raise ValueError(f"Sequential: module names must be non-empty strings "
+                                     f"without '.', got {name!r}")
+                self.add_module(name, _check_module(module, "Sequential", repr(name)))
+        else:
+            for i, module in enumerate(modules):
+                self.add_module(str(i), _check_module(module, "Sequential", i))
+
+    def forward(self, x):
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def append(self, module: Module) -> "Sequential":
+        """Add a module at the end (named by its position); returns self."""
+        self.add_module(str(len(self)), _check_module(module, "Sequential.append", len(self)))
+        return self
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        items = list(self._modules.items())
+        if isinstance(index, slice):
+            return Sequential(OrderedDict(items[index]))
+        return items[_position(index, len(items), "Sequential")][1]
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters the parent module sees (a plain Python list would
+    hide them). Has no forward: iterate over it in the parent's forward.
+
+        self.blocks = nn.ModuleList([nn.Dense(4, 4) for _ in range(3)])
+        for block in self.blocks:
+            x = block(x)
+    """
+
+    def __init__(self, modules=()):
+        super().__init__()
+        self.extend(modules)
+
+    def append(self, module: Module) -> "ModuleList":
+        self.add_module(str(len(self)), _check_module(module, "ModuleList.append", len(self)))
+        return self
+
+    def extend(self, modules) -> "ModuleList":
+        for module in modules:
+            self.append(module)
+        return self
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        modules = list(self._modules.values())
+        if isinstance(index, slice):
+            return ModuleList(modules[index])
+        return modules[_position(index, len(modules), "ModuleList")]
+
+    def __setitem__(self, index, module: Module) -> None:
+        position = _position(index, len(self), "ModuleList")
+        self.add_module(str(position), _check_module(module, "ModuleList", index))

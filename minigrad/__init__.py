@@ -7,6 +7,7 @@
     x.grad            # tensor([[2., 4.]])
 """
 from . import random
+from .anomaly import detect_anomaly, is_anomaly_enabled
 from ._checks import DimensionError
 from .creation import (arange, full, ones, ones_like, rand, randint, randn, randperm, tensor,
                        zeros, zeros_like)
@@ -39,7 +40,8 @@ def __getattr__(name):
 __all__ = [
     "Tensor", "Function", "Context", "tensor", "zeros", "ones", "full", "arange", "randn", "rand",
     "randint", "randperm", "zeros_like", "ones_like", "manual_seed", "get_rng_state",
-    "set_rng_state", "no_grad", "enable_grad", "is_grad_enabled", "gradcheck", "GradcheckError",
+    "set_rng_state", "detect_anomaly", "is_anomaly_enabled", "no_grad", "enable_grad",
+    "is_grad_enabled", "gradcheck", "GradcheckError",
     "DimensionError", "save", "load", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs",
     "clamp", "clip", "pow", "maximum", "minimum", "where", "sum", "mean", "max", "min", "var",
     "std", "logsumexp", "softmax", "log_softmax", "argmax", "argmin", "reshape", "view",

@@ -1,0 +1,183 @@
+"""Anomaly detection: `with mg.detect_anomaly():` stops at the first NaN or Inf.
+
+    with mg.detect_anomaly():
+        loss = model(x).log().mean()      # RuntimeError here if log() makes a NaN/Inf
+        loss.backward()                   # ... or here if a gradient becomes NaN/Inf
+
+Inside the block every recorded op remembers the line of user code that created it
+(`ctx.created_at`, minigrad's and nn's own frames skipped), its output is checked in forward,
+and every gradient is checked in backward. The error names the op and that line. Outside the
+block nothing is recorded or checked: `Function.apply` and `run_backward` each test one
+attribute that is None.
+
+Forward checks cover recorded ops (those that take part in backward). A NaN that enters from
+data, or from ops run without gradient tracking, is reported at the first recorded op that
+consumes it, and the message says the input already held it.
+"""
+import contextlib
+import linecache
+import os
+import sys
+
+import numpy as np
+
+from .function import _HOOKS
+from .tensor import _OBSERVER, Tensor
+
+_DEPTH = 0                          # how many detect_anomaly blocks are open
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+class CreationSite(tuple):
+    """(filename, lineno, function, source line) of the user code that created an op."""
+
+    __slots__ = ()
+
+    def __new__(cls, filename: str, lineno: int, function: str, line: str):
+        return super().__new__(cls, (filename, lineno, function, line))
+
+    def __str__(self):
+        filename, lineno, function, line = self
+        text = f"{filename}:{lineno} in {function}"
+        return f"{text}: {line}" if line else text
+
+
+def _library_dirs() -> tuple:
+    """Folders whose frames are not user code: minigrad itself and nn (when imported)."""
+    dirs = [_PACKAGE_DIR]
+    nn_module = sys.modules.get("nn")
+    nn_file = getattr(nn_module, "__file__", None)
+    if nn_file:
+        dirs.append(os.path.dirname(os.path.abspath(nn_file)) + os.sep)
+    return tuple(dirs)
+
+
+def _creation_site(library_dirs: tuple) -> CreationSite | None:
+    """The innermost frame outside minigrad/nn (the innermost frame of all as a fallback)."""
+    frame = sys._getframe(2)
+    innermost = None
+    while frame is not None:
+        code = frame.f_code
+        filename = os.path.abspath(code.co_filename)
+        if innermost is None:
+            innermost = frame
+        if not filename.startswith(library_dirs) and filename != contextlib.__file__:
+            break
+        frame = frame.f_back
+    frame = frame or innermost
+    if frame is None:
+        return None
+    code = frame.f_code
+    line = linecache.getline(code.co_filename, frame.f_lineno).strip()
+    return CreationSite(code.co_filename, frame.f_lineno, code.co_name, line)
+
+
+def _describe(array: np.ndarray) -> str:
+    """'NaN', 'Inf' or 'NaN and Inf', with how many of the elements."""
+    nan = int(np.isnan(array).sum())
+    inf = int(np.isinf(array).sum())
+    kinds = " and ".join(k for k, n in (("NaN", nan), ("Inf", inf)) if n)
+    return f"{kinds} ({nan + inf} of {array.size} elements)"
+
+
+def _finite(array) -> bool:
+    array = np.asarray(array)
+    return array.dtype.kind not in "fc" or bool(np.isfinite(array).all())
+
+
+def _where(ctx) -> str:
+    site = getattr(ctx, "created_at", None)
+    return f"created at {site}" if site is not None else "created outside detect_anomaly"
+
+
+def _origin(tensor) -> str:
+    if tensor.grad_fn is not None:
+        return f"made by {tensor.grad_fn.name} before detect_anomaly was entered"
+    if tensor.requires_grad:
+        return "a leaf tensor"
+    return "data, or the result of ops run without gradient tracking"
+
+
+class _AnomalyObserver:
+    """Backward observer that checks every gradient, passing events on to the previous one."""
+
+    __slots__ = ("previous",)
+
+    def __init__(self, previous):
+        self.previous = previous
+
+    def visit(self, node, grad):
+        if self.previous is not None:
+            self.previous.visit(node, grad)
+        if not _finite(grad):
+            raise RuntimeError(
+                f"detect_anomaly: the gradient reaching {node.name} ({_where(node)}) holds "
+                f"{_describe(np.asarray(grad))}; it is the sum of the gradients from the op's "
+                "uses, or the gradient given to backward() — a sum that overflowed, or a bad "
+                "gradient= argument; scale the loss down or check gradient=")
+
+    def contribute(self, node, tensor, grad):
+        if self.previous is not None:
+            self.previous.contribute(node, tensor, grad)
+        if not _finite(grad):
+            position = next((i for i, t in enumerate(node.inputs) if t is tensor), "?")
+            raise RuntimeError(
+                f"detect_anomaly: {node.name}.backward produced {_describe(grad)} in the "
+                f"gradient of its input {position} (shape {tuple(tensor.shape)}); the op was "
+                f"{_where(node)}; the incoming gradient was finite, so the op's derivative "
+                "is not finite at these inputs (e.g. sqrt or log at 0) — keep inputs away from "
+                "such points, e.g. with clamp or an epsilon")
+
+
+class detect_anomaly(contextlib.ContextDecorator):
+    """Context manager (or decorator): raise RuntimeError at the first NaN/Inf in forward
+    or backward, naming the op and the line of user code that created it.
+
+    Costs time (every output and gradient is scanned, every op records its creation line):
+    use it to debug, not to train. Nesting is allowed.
+    """
+
+    def _recreate_cm(self):
+        return type(self)()          # a fresh instance per decorated call, so calls may nest
+
+    def __enter__(self):
+        global _DEPTH
+        _DEPTH += 1
+        self._previous_hook = _HOOKS.on_record
+        self._previous_observer = _OBSERVER.current
+        self._library_dirs = _library_dirs()
+        _HOOKS.on_record = self._on_record
+        _OBSERVER.current = _AnomalyObserver(self._previous_observer)
+        return self
+
+    def __exit__(self, *exc_info):
+        global _DEPTH
+        _DEPTH -= 1
+        _HOOKS.on_record = self._previous_hook
+        _OBSERVER.current = self._previous_observer
+        return False
+
+    def _on_record(self, ctx, result):
+        if self._previous_hook is not None:
+            self._previous_hook(ctx, result)
+        ctx.created_at = _creation_site(self._library_dirs)
+        out = result.data
+        if _finite(out):
+            return
+        inputs = [(i, t) for i, t in enumerate(ctx.inputs) if isinstance(t, Tensor)]
+        bad = [(i, t) for i, t in inputs if not _finite(t.data)]
+        if bad:
+            listed = ", ".join(f"input {i} (shape {tuple(t.shape)}, {_origin(t)})"
+                               for i, t in bad)
+            cause = (f"; its {listed} already held NaN/Inf when it arrived — check the data, "
+                     "or the ops that made that input")
+        else:
+            cause = ("; its inputs were all finite, so this op made it (e.g. log of 0, "
+                     "division by 0, exp overflow)")
+        raise RuntimeError(f"detect_anomaly: {ctx.name} produced {_describe(out)} in forward, "
+                           f"output shape {tuple(out.shape)}, {_where(ctx)}{cause}")
+
+
+def is_anomaly_enabled() -> bool:
+    """True inside `detect_anomaly()`."""
+    return _DEPTH > 0

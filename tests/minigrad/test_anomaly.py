@@ -1,0 +1,151 @@
+"""detect_anomaly: the first NaN/Inf in forward or backward raises, naming the op and the line."""
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad.function import _HOOKS
+from minigrad.tensor import _OBSERVER
+
+
+def _line_of(marker: str) -> int:
+    """The line number in this file of the statement tagged with `# <marker>`."""
+    with open(__file__) as source:
+        for number, line in enumerate(source, start=1):
+            if line.rstrip().endswith(f"# {marker}"):
+                return number
+    raise AssertionError(marker)
+
+
+def test_forward_nan_names_op_and_user_line():
+    x = mg.tensor([1.0, -1.0], requires_grad=True)
+    with mg.detect_anomaly():
+        y = x * 2.0
+        with pytest.raises(RuntimeError) as info:
+            mg.log(y)  # LOG-LINE
+    message = str(info.value)
+    assert "Log produced NaN (1 of 2 elements)" in message
+    assert f"test_anomaly.py:{_line_of('LOG-LINE')}" in message
+    assert "inputs were all finite" in message
+
+
+def test_inf_in_forward_is_caught():
+    x = mg.tensor([0.0, 2.0], requires_grad=True)
+    with mg.detect_anomaly(), np.errstate(divide="ignore"):
+        with pytest.raises(RuntimeError, match=r"Div produced Inf"):
+            mg.tensor([1.0, 1.0]) / x
+
+
+def test_nan_propagating_through_ops_names_the_first_op_only():
+    x = mg.tensor([-1.0, 4.0], requires_grad=True)
+    with mg.detect_anomaly(), pytest.raises(RuntimeError) as info:
+        y = mg.sqrt(x)          # first NaN here
+        (y * 3.0 + 1.0).exp()
+    assert "Sqrt produced NaN" in str(info.value)
+    assert "Mul" not in str(info.value) and "Exp" not in str(info.value)
+
+
+def test_nan_from_data_is_reported_at_first_consumer_as_preexisting():
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    data = mg.tensor([np.nan, 1.0])
+    with mg.detect_anomaly(), pytest.raises(RuntimeError) as info:
+        w * data
+    message = str(info.value)
+    assert "Mul produced NaN" in message
+    assert "input 1 (shape (2,), data, or the result of ops run without gradient tracking)" \
+        in message and "already held NaN/Inf" in message
+
+
+def test_backward_nan_names_op_and_creation_line():
+    x = mg.tensor([0.0, 4.0], requires_grad=True)
+    with mg.detect_anomaly():
+        y = mg.sqrt(x)  # SQRT-LINE
+        with np.errstate(divide="ignore"), pytest.raises(RuntimeError) as info:
+            y.sum().backward()
+    message = str(info.value)
+    assert "Sqrt.backward produced Inf" in message
+    assert "gradient of its input 0 (shape (2,))" in message
+    assert f"test_anomaly.py:{_line_of('SQRT-LINE')}" in message
+    assert "y = mg.sqrt(x)" in message
+
+
+def test_nonfinite_gradient_argument_is_reported():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    with mg.detect_anomaly():
+        y = x * 2.0
+        with pytest.raises(RuntimeError, match=r"gradient reaching Mul .* holds NaN"):
+            y.backward(gradient=np.array([np.nan, 1.0], dtype=np.float32))
+
+
+def test_creation_site_skips_library_frames():
+    x = mg.tensor([[1.0, 2.0]], requires_grad=True)
+    with mg.detect_anomaly():
+        y = mg.softmax(x, dim=1)  # SOFTMAX-LINE
+    site = y.grad_fn.created_at
+    assert site is not None and site[0] == __file__
+    assert site[1] == _line_of("SOFTMAX-LINE")
+
+
+def test_nothing_recorded_or_checked_outside_the_block():
+    x = mg.tensor([-1.0], requires_grad=True)
+    with np.errstate(invalid="ignore"):
+        y = mg.log(x)                     # no error: anomaly mode is off
+    assert np.isnan(y.data).all()
+    assert y.grad_fn.created_at is None
+    assert _HOOKS.on_record is None
+    assert _OBSERVER.current is None
+    assert not mg.is_anomaly_enabled()
+
+
+def test_hooks_restored_after_error_and_nesting():
+    with pytest.raises(RuntimeError):
+        with mg.detect_anomaly():
+            assert mg.is_anomaly_enabled()
+            with mg.detect_anomaly():
+                mg.log(mg.tensor([0.0], requires_grad=True))
+    assert _HOOKS.on_record is None
+    assert _OBSERVER.current is None
+    assert not mg.is_anomaly_enabled()
+
+
+def test_chains_to_an_observer_already_set():
+    seen = []
+
+    class Recorder:
+        def visit(self, node, grad):
+            seen.append(("visit", node.name))
+
+        def contribute(self, node, tensor, grad):
+            seen.append(("contribute", node.name, grad.shape))
+
+    _OBSERVER.current = Recorder()
+    try:
+        x = mg.tensor([1.0, 2.0], requires_grad=True)
+        with mg.detect_anomaly():
+            (x * 3.0).sum().backward()
+        assert isinstance(_OBSERVER.current, Recorder)
+    finally:
+        _OBSERVER.current = None
+    assert ("visit", "Mul") in seen and ("contribute", "Mul", (2,)) in seen
+    np.testing.assert_allclose(x.grad.data, [3.0, 3.0])
+
+
+def test_finite_training_step_is_unchanged_by_anomaly_mode():
+    mg.manual_seed(1)
+    w = mg.randn(3, 2, requires_grad=True)
+    x = mg.randn(4, 3)
+    (mg.tanh(x @ w).log_softmax(dim=1)).sum().backward()
+    expected = w.grad.data.copy()
+    w.grad = None
+    with mg.detect_anomaly():
+        (mg.tanh(x @ w).log_softmax(dim=1)).sum().backward()
+    np.testing.assert_array_equal(w.grad.data, expected)
+
+
+def test_works_as_decorator():
+    @mg.detect_anomaly()
+    def step(x):
+        return mg.log(x)
+
+    with pytest.raises(RuntimeError, match="Log produced"):
+        step(mg.tensor([0.0], requires_grad=True))
+    assert _HOOKS.on_record is None

@@ -3,6 +3,9 @@
 `dims` is a tuple of non-negative axes already checked by the caller (see _checks.normalize_dims).
 Shapes: x (*s) -> out (*s with `dims` removed, or kept as size 1 when keepdim).
 """
+import itertools
+import math
+
 import numpy as np
 
 from ..backend import array_module
@@ -40,7 +43,10 @@ class Max(Function):
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
-        out = x.max(axis=dims, keepdims=True)
+        if _few_per_group(x.shape, dims):
+            out = _max_by_slices(x, dims)
+        else:
+            out = x.max(axis=dims, keepdims=True)
         ctx.save_for_backward(x, out)
         return out if keepdim else out.reshape([n for i, n in enumerate(out.shape)
                                                 if i not in dims])
@@ -51,6 +57,8 @@ class Max(Function):
         _, dims, keepdim = ctx.inputs
         xp = array_module(x)
         grad = _restore_reduced_axes(grad, dims, keepdim)
+        if _few_per_group(x.shape, dims):
+            return _first_max_grad_by_slices(x, out, grad, dims), None, None
         # Move the reduced axes last and flatten them: (*kept, R); pick the first argmax.
         kept = [i for i in range(x.ndim) if i not in dims]
         moved = xp.transpose(x, kept + list(dims)).reshape([x.shape[i] for i in kept] + [-1])
@@ -60,3 +68,51 @@ class Max(Function):
         inverse = np.argsort(kept + list(dims))
         mask = xp.transpose(onehot, inverse)                      # back to x's axis order
         return grad * mask, None, None
+
+
+# Max pooling reduces huge arrays over tiny groups (a 2x2 window: 4 elements). NumPy's
+# reductions over such short, strided axes cost ~50x an elementwise pass, so for small groups
+# both directions walk the group's positions instead, each step a vectorised elementwise op.
+_SMALL_GROUP = 16
+
+
+def _few_per_group(shape, dims) -> bool:
+    group = 1
+    for d in dims:
+        group *= shape[d]
+    return 0 < group <= _SMALL_GROUP and dims and group * group <= math.prod(shape)
+
+
+def _group_positions(shape, dims):
+    """Index tuples selecting each position of the reduced axes, in C order (keepdim form)."""
+    axes = [range(shape[d]) if d in dims else (slice(None),) for d in range(len(shape))]
+    return [tuple(slice(i, i + 1) if isinstance(i, int) else i for i in index)
+            for index in itertools.product(*axes)]
+
+
+def _max_by_slices(x, dims):
+    positions = _group_positions(x.shape, dims)
+    xp = array_module(x)
+    out = x[positions[0]].copy()
+    for index in positions[1:]:
+        xp.maximum(out, x[index], out=out)          # propagates NaN, as x.max does
+    return out
+
+
+def _first_max_grad_by_slices(x, out, grad, dims):
+    """grad (keepdim shape) sent to the first maximum of each group; NaN counts as the max."""
+    xp = array_module(x)
+    result = xp.zeros(x.shape, dtype=grad.dtype)
+    has_nan = bool(xp.isnan(out).any()) if out.dtype.kind == "f" else False
+    taken = None
+    for index in _group_positions(x.shape, dims):
+        hit = x[index] == out
+        if has_nan:
+            hit |= xp.isnan(x[index])
+        if taken is not None:
+            hit &= ~taken
+            taken |= hit
+        else:
+            taken = hit
+        xp.multiply(grad, hit, out=result[index])
+    return result

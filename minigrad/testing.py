@@ -36,25 +36,43 @@ def broadcastable_shapes(shape, min_dims: int = 0, max_dims=None, min_side: int 
                                     min_side=min_side, max_side=max_side)
 
 
+def _blocked_intervals(avoid, margin: float) -> list:
+    """The open intervals (p - margin, p + margin) around the points, merged where they meet."""
+    blocks = []
+    for point in sorted(float(p) for p in avoid):
+        if blocks and point - margin <= blocks[-1][1]:
+            blocks[-1][1] = point + margin
+        else:
+            blocks.append([point - margin, point + margin])
+    return blocks
+
+
 def _keep_away(values: np.ndarray, avoid, margin: float) -> np.ndarray:
-    """Push every value at least `margin` away from each point in `avoid`."""
-    values = values.copy()
-    for point in avoid:
-        near = np.abs(values - point) < margin
-        side = np.where(values >= point, 1.0, -1.0)
-        values[near] = point + side[near] * margin
+    """Move every value at least `margin` away from each point in `avoid`: a value inside a
+    (merged) blocked interval goes to its nearer edge, which is clear of every point."""
+    values = values.astype(np.float64).copy()
+    for low, high in _blocked_intervals(avoid, margin):
+        inside = (values > low) & (values < high)
+        values[inside] = np.where(values[inside] - low < high - values[inside], low, high)
     return values
 
 
-def _spread(values: np.ndarray, gap: float) -> np.ndarray:
-    """Make all values at least `gap` apart, keeping their order (removes ties)."""
-    flat = values.reshape(-1)
+def _spread(values: np.ndarray, gap: float, avoid=(), margin: float = 0.0) -> np.ndarray:
+    """Make all values at least `gap` apart, keeping their order (removes ties), while staying
+    `margin` away from the points in `avoid`: walking up in sorted order, each value moves up
+    to the first admissible place at or above both itself and its predecessor + gap."""
+    flat = values.reshape(-1).astype(np.float64)
+    blocks = _blocked_intervals(avoid, margin)
     order = np.argsort(flat, kind="stable")
-    steps = gap * np.arange(flat.size)
-    spread = np.maximum.accumulate(flat[order] - steps) + steps
-    out = np.empty_like(flat)
-    out[order] = spread
-    return out.reshape(values.shape)
+    placed = np.empty_like(flat)
+    previous = -np.inf
+    for position in order:
+        value = max(flat[position], previous + gap)
+        for low, high in blocks:
+            if low < value < high:
+                value = high
+        placed[position] = previous = value
+    return placed.reshape(values.shape)
 
 
 def tensors(shape=None, dtype=np.float64, elements=None, requires_grad: bool = True,
@@ -86,11 +104,9 @@ def tensors(shape=None, dtype=np.float64, elements=None, requires_grad: bool = T
         if dtype.kind == "f":
             array = array.astype(np.float64)
             if distinct and array.size > 1:
-                array = _spread(array, gap)
-            if avoid:
+                array = _spread(array, gap, avoid, margin)
+            elif avoid:
                 array = _keep_away(array, avoid, margin)
-                if distinct and array.size > 1:
-                    array = _keep_away(_spread(array, gap), avoid, margin)
             array = array.astype(dtype)
         return Tensor(array, requires_grad=requires_grad and dtype.kind == "f")
 

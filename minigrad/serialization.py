@@ -118,7 +118,7 @@ def load(path):
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no such file: {path}")
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        with _open_archive(path) as archive:
             if MANIFEST_KEY not in archive.files:
                 raise ValueError(f"load: {path} is not a minigrad file (an .npz without a "
                                  "minigrad manifest); was it written by mg.save?")
@@ -129,7 +129,7 @@ def load(path):
             raise
         raise ValueError(f"load: {path} is corrupt or not a minigrad file: {error}") from None
     except (zipfile.BadZipFile, OSError, EOFError, KeyError, json.JSONDecodeError,
-            UnicodeDecodeError) as error:
+            UnicodeDecodeError, NotImplementedError) as error:
         raise ValueError(f"load: {path} is truncated, corrupt or not a minigrad file "
                          f"({type(error).__name__}: {error})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
@@ -137,4 +137,19 @@ def load(path):
     if manifest.get("version") != VERSION:
         raise ValueError(f"load: {path} has format version {manifest.get('version')}; this "
                          f"minigrad reads version {VERSION}")
-    return _decode(manifest["root"], arrays, path)
+    try:
+        return _decode(manifest["root"], arrays, path)
+    except (TypeError, KeyError, AttributeError, ValueError) as error:
+        if str(error).startswith("load:"):
+            raise
+        raise ValueError(f"load: {path} is corrupt: its manifest is malformed "
+                         f"({type(error).__name__}: {error})") from None
+
+
+def _open_archive(path):
+    """np.load with pickle refused; a lone .npy array is not a minigrad file either."""
+    archive = np.load(path, allow_pickle=False)
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise ValueError(f"load: {path} is a single NumPy array (.npy), not a minigrad file; "
+                         "load it with numpy.load")
+    return archive

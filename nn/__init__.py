@@ -3,10 +3,12 @@ from . import data
 from . import init
 from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .containers import ModuleList, Sequential
+from .conv import Conv2D, Conv2d
 from .dropout import Dropout
 from .linear import Dense, Linear
 from .loss import CrossEntropyLoss, MSELoss, NLLLoss
 from .module import Module, Parameter
 from .normalization import BatchNorm2D, BatchNorm2d
+from .pooling import AvgPool2D, AvgPool2d, MaxPool2D, MaxPool2d
 from .shape import Flatten
 from .summary import summary

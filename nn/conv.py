@@ -1,0 +1,180 @@
+"""2-D convolution: `conv2d` and the `Conv2D` module — the whole conv story in one file.
+
+`conv2d` is composed from minigrad's public ops only: the sliding-window view (im2col), a
+reshape and one matrix product per sample, plus a broadcast bias add. Its backward therefore
+needs no code of its own: the kernel's gradient is autodiff's sum over every position the
+kernel was applied at (weight sharing), and the input's gradient is the window view's col2im.
+"""
+import numpy as np
+
+import minigrad as mg
+from minigrad import Tensor
+
+from . import init
+from .module import Module, Parameter
+
+
+def _pair(value, name: str, op: str, minimum: int) -> tuple:
+    """int or pair of ints -> pair of ints >= minimum, with a clear error otherwise."""
+    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, (int, np.integer))
+                             for v in pair):
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    if any(v < minimum for v in pair):
+        raise ValueError(f"{op}: {name} must be >= {minimum}, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def conv_padding(padding, kernel: tuple, stride: tuple, dilation: tuple, op: str) -> tuple:
+    """padding (int, pair, "valid" or "same") -> ((top, bottom), (left, right)).
+
+    "same" keeps H and W for stride 1: each axis gets dilation*(k-1) zeros in all, the odd
+    one at the bottom/right as in PyTorch.
+    """
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0), (0, 0))
+        if padding != "same":
+            raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got "
+                             f"{padding!r}")
+        if stride != (1, 1):
+            raise ValueError(f"{op}: padding='same' is not supported for stride {stride} "
+                             "(the output size would depend on rounding); use stride=1 or "
+                             "an explicit padding")
+        totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        return tuple((t // 2, t - t // 2) for t in totals)
+    ph, pw = _pair(padding, "padding", op, 0)
+    return ((ph, ph), (pw, pw))
+
+
+def _tensor(x, name: str, op: str) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: {name} must be a Tensor, got {type(x).__name__}; wrap it with "
+                        "mg.tensor(...)")
+    return x
+
+
+def _check_conv_args(x, weight, bias, groups):
+    if x.ndim != 4:
+        raise ValueError(f"conv2d: expected input of shape (N, C, H, W), got {x.ndim}-D shape "
+                         f"{x.shape}; add a batch dim with x.unsqueeze(0) or a channel dim "
+                         "with x.unsqueeze(1)")
+    if weight.ndim != 4:
+        raise ValueError(f"conv2d: weight must have shape (C_out, C_in // groups, KH, KW), got "
+                         f"{weight.ndim}-D shape {weight.shape}")
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"conv2d: groups must be a positive int, got {groups!r}")
+    c_in, c_out = x.shape[1], weight.shape[0]
+    if c_in % groups or c_out % groups:
+        raise ValueError(f"conv2d: groups={groups} must divide both the input channels "
+                         f"({c_in}) and the output channels ({c_out}); pick a common divisor")
+    if weight.shape[1] * groups != c_in:
+        raise ValueError(f"conv2d: input has {c_in} channels but weight expects "
+                         f"{weight.shape[1] * groups} (weight shape {weight.shape}, groups "
+                         f"{groups}); build the layer with in_channels={c_in}")
+    if bias is not None and bias.shape != (c_out,):
+        raise ValueError(f"conv2d: bias must have shape ({c_out},) (one value per output "
+                         f"channel of weight {weight.shape}), got {bias.shape}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.dtype != x.dtype:
+            raise TypeError(f"conv2d: input dtype {x.dtype} differs from {name} dtype "
+                            f"{t.dtype}; convert one, e.g. x.to({t.dtype}) (mixing would "
+                            "silently compute in the wider type)")
+
+
+def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:
+    """2-D cross-correlation over NCHW input, as PyTorch's `conv2d`.
+
+    Shapes:
+        x:      (N, C_in, H, W)
+        weight: (C_out, C_in // groups, KH, KW)
+        bias:   (C_out,)
+        out:    (N, C_out, OH, OW), OH = (H + top + bottom - DH*(KH - 1) - 1) // SH + 1
+                (likewise OW)
+    `stride`, `dilation`: an int or a pair. `padding`: an int, a pair, "valid" (no padding)
+    or "same" (output as big as the input; stride 1 only; the odd zero goes bottom/right).
+    `groups` splits the channels into independent convolutions.
+    Example: conv2d(mg.randn(8, 1, 28, 28), mg.randn(32, 1, 3, 3)).shape == (8, 32, 26, 26)
+    """
+    x, weight = _tensor(x, "input", "conv2d"), _tensor(weight, "weight", "conv2d")
+    if bias is not None:
+        bias = _tensor(bias, "bias", "conv2d")
+    _check_conv_args(x, weight, bias, groups)
+    kernel = weight.shape[2:]
+    strides = _pair(stride, "stride", "conv2d", 1)
+    dilations = _pair(dilation, "dilation", "conv2d", 1)
+    pads = conv_padding(padding, kernel, strides, dilations, "conv2d")
+    n, c_in = x.shape[:2]
+    c_out = weight.shape[0]
+    windows = mg.sliding_window(x, kernel, strides, pads, dilations, op="conv2d")
+    oh, ow = windows.shape[2:4]
+    # Taps before positions, so that one (C*KH*KW, OH*OW) matrix per sample and group is a
+    # single copy and the col2im backward reads contiguous (OH, OW) planes per tap.
+    # (N, C, OH, OW, KH, KW) -> (N, C, KH, KW, OH, OW) -> (N, G, C/G*KH*KW, OH*OW)
+    cols = windows.permute(0, 1, 4, 5, 2, 3).reshape(n, groups, -1, oh * ow)
+    # (C_out, C/G, KH, KW) -> (G, C_out/G, C/G*KH*KW)
+    kernels = weight.reshape(groups, c_out // groups, -1)
+    out = (kernels @ cols).reshape(n, c_out, oh, ow)       # (N, G, C_out/G, OH*OW) -> NCHW
+    if bias is not None:
+        out = out + bias.reshape(c_out, 1, 1)
+    return out
+
+
+class Conv2D(Module):
+    """2-D convolution layer (PyTorch alias `Conv2d`).
+
+    Shapes:
+        input:  (N, in_channels, H, W)
+        weight: (out_channels, in_channels // groups, KH, KW), Glorot uniform
+        bias:   (out_channels,), zeros (None when bias=False)
+        output: (N, out_channels, OH, OW), OH = (H + 2*PH - DH*(KH - 1) - 1) // SH + 1
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True):
+        super().__init__()
+        for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
+                            ("groups", groups)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"Conv2D: {name} must be a positive int, got {value!r}")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"Conv2D: groups={groups} must divide in_channels ({in_channels}) "
+                             f"and out_channels ({out_channels})")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2D", 1)
+        self.stride = _pair(stride, "stride", "Conv2D", 1)
+        self.dilation = _pair(dilation, "dilation", "Conv2D", 1)
+        conv_padding(padding, self.kernel_size, self.stride, self.dilation, "Conv2D")
+        self.padding = padding if isinstance(padding, str) else _pair(padding, "padding",
+                                                                        "Conv2D", 0)
+        kh, kw = self.kernel_size
+        # Glorot uniform with fans from the weight's shape: fan_in = in_channels*KH*KW,
+        # fan_out = out_channels*KH*KW (per group when groups > 1, as Keras and PyTorch).
+        self.weight = Parameter(np.zeros((out_channels, in_channels // groups, kh, kw),
+                                         np.float32))
+        init.glorot_uniform_(self.weight)
+        if bias:
+            self.bias = Parameter(np.zeros(out_channels, dtype=np.float32))
+        else:
+            self.register_parameter("bias", None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                      self.groups)
+
+    def extra_repr(self) -> str:
+        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}")
+        if self.padding != (0, 0):
+            text += f", padding={self.padding!r}"
+        if self.dilation != (1, 1):
+            text += f", dilation={self.dilation}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text
+
+
+Conv2d = Conv2D

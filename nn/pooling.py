@@ -1,0 +1,120 @@
+"""2-D pooling: `max_pool2d`, `avg_pool2d` and the `MaxPool2D`, `AvgPool2D` modules.
+
+Both are a window view plus a reduction (max or mean) from minigrad's public ops, so their
+gradients come from those ops: max pooling sends each window's gradient to the FIRST maximum
+of the window (row by row, as PyTorch), overlapping windows add up (col2im).
+Non-overlapping windows (stride == kernel, no padding), the common case, skip the window view:
+a reshape to (N, C, OH, KH, OW, KW) is a free view whose backward is free too.
+"""
+import numpy as np
+
+import minigrad as mg
+from minigrad import Tensor
+
+from .conv import _pair
+from .module import Module
+
+
+def _pool_args(x, kernel_size, stride, padding, op: str):
+    """Validate and normalise; returns (kernel, stride, padding, (OH, OW))."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(x).__name__}")
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expected input of shape (N, C, H, W), got {x.ndim}-D shape "
+                         f"{x.shape}; add a batch dim with x.unsqueeze(0)")
+    kernel = _pair(kernel_size, "kernel_size", op, 1)
+    strides = kernel if stride is None else _pair(stride, "stride", op, 1)
+    pads = _pair(padding, "padding", op, 0)
+    if any(p > k // 2 for p, k in zip(pads, kernel)):
+        raise ValueError(f"{op}: padding {pads} must be at most half the kernel_size {kernel} "
+                         f"(at most {(kernel[0] // 2, kernel[1] // 2)}), or a window could "
+                         "hold padding only; use less padding")
+    h, w = x.shape[2:]
+    out_size = tuple((size + 2 * p - k) // s + 1
+                     for size, p, k, s in zip((h, w), pads, kernel, strides))
+    if min(out_size) < 1 or h + 2 * pads[0] < kernel[0] or w + 2 * pads[1] < kernel[1]:
+        raise ValueError(f"{op}: the window {kernel} does not fit the input of size {(h, w)} "
+                         f"(padded {(h + 2 * pads[0], w + 2 * pads[1])}, input shape "
+                         f"{x.shape}); use a smaller kernel_size or pad the input")
+    return kernel, strides, pads, out_size
+
+
+def _tiles(x: Tensor, kernel: tuple, out_size: tuple) -> Tensor:
+    """Non-overlapping windows as a view. (N, C, H, W) -> (N, C, OH, KH, OW, KW)."""
+    (kh, kw), (oh, ow) = kernel, out_size
+    if x.shape[2:] != (oh * kh, ow * kw):
+        x = x[:, :, :oh * kh, :ow * kw]            # rows/columns no window reaches
+    n, c = x.shape[:2]
+    return x.reshape(n, c, oh, kh, ow, kw)
+
+
+def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
+    """Largest value of each window; padding is -inf (never the max).
+
+    The gradient of a window goes to its first maximum only (first in row-major order inside
+    the window), as in PyTorch; other tied elements get 0.
+
+    Shapes:
+        x:   (N, C, H, W)
+        out: (N, C, OH, OW), OH = (H + 2*PH - KH) // SH + 1 (likewise OW); stride defaults
+             to kernel_size
+    """
+    kernel, strides, pads, out_size = _pool_args(x, kernel_size, stride, padding, "max_pool2d")
+    if strides == kernel and pads == (0, 0):
+        return _tiles(x, kernel, out_size).max(dim=(3, 5))
+    low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+    windows = mg.sliding_window(x, kernel, strides, pads, 1, value=low, op="max_pool2d")
+    return windows.max(dim=(4, 5))                 # (N, C, OH, OW, KH, KW) -> (N, C, OH, OW)
+
+
+def avg_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
+    """Mean of each window; padded zeros count (PyTorch's count_include_pad=True, no ceil_mode).
+
+    Shapes:
+        x:   (N, C, H, W)
+        out: (N, C, OH, OW), OH = (H + 2*PH - KH) // SH + 1 (likewise OW); stride defaults
+             to kernel_size
+    """
+    kernel, strides, pads, _ = _pool_args(x, kernel_size, stride, padding, "avg_pool2d")
+    windows = mg.sliding_window(x, kernel, strides, pads, 1, op="avg_pool2d")
+    return windows.mean(dim=(4, 5))                # (N, C, OH, OW, KH, KW) -> (N, C, OH, OW)
+
+
+class _Pool2D(Module):
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        name = type(self).__name__
+        self.kernel_size = _pair(kernel_size, "kernel_size", name, 1)
+        self.stride = self.kernel_size if stride is None else _pair(stride, "stride", name, 1)
+        self.padding = _pair(padding, "padding", name, 0)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool2D(_Pool2D):
+    """Max pooling layer (PyTorch alias `MaxPool2d`); see `max_pool2d`.
+
+    Shapes:
+        input:  (N, C, H, W)
+        output: (N, C, OH, OW), OH = (H + 2*PH - KH) // SH + 1; stride defaults to kernel_size
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return max_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+
+class AvgPool2D(_Pool2D):
+    """Average pooling layer (PyTorch alias `AvgPool2d`); padded zeros count; see `avg_pool2d`.
+
+    Shapes:
+        input:  (N, C, H, W)
+        output: (N, C, OH, OW), OH = (H + 2*PH - KH) // SH + 1; stride defaults to kernel_size
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+
+MaxPool2d = MaxPool2D
+AvgPool2d = AvgPool2D

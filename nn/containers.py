@@ -26,14 +26,15 @@ def _position(index, length: int, op: str) -> int:
 class Sequential(Module):
     """Modules applied one after another: Sequential(a, b, c)(x) == c(b(a(x))).
 
-    Also `Sequential(OrderedDict([("conv1", ...), ("relu1", ...)]))` to name the steps.
+    Also `Sequential(OrderedDict([("conv1", ...), ("relu1", ...)]))` (or a dict) to name
+    the steps.
     Supports len, iteration, indexing (a slice gives a Sequential keeping the names) and
     append.
     """
 
     def __init__(self, *modules):
         super().__init__()
-        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+        if len(modules) == 1 and isinstance(modules[0], dict):
             for name, module in modules[0].items():
                 if not isinstance(name, str) or not name or "." in name:
                     raise ValueError(f"Sequential: module names must be non-empty strings "

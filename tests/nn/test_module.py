@@ -89,6 +89,10 @@ def test_sequential_from_ordered_dict():
     model = nn.Sequential(OrderedDict([("conv1", nn.Dense(2, 3)), ("act", nn.ReLU())]))
     assert [name for name, _ in model.named_parameters()] == ["conv1.weight", "conv1.bias"]
     assert model.conv1 is model[0]
+    plain = nn.Sequential({"first": nn.Dense(2, 2), "second": nn.Dense(2, 1)})
+    assert [name for name, _ in plain.named_parameters()][2:] == ["second.weight", "second.bias"]
+    with pytest.raises(ValueError, match="without '.'"):
+        nn.Sequential({"a.b": nn.ReLU()})
 
 
 def test_containers_reject_non_modules():

@@ -1,6 +1,7 @@
 """nn: a neural-network library built only on minigrad's public API."""
 from . import data
 from . import init
+from . import optim
 from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .containers import ModuleList, Sequential
 from .conv import Conv2D, Conv2d

@@ -30,8 +30,8 @@ bool_ = __import__("numpy").bool_
 
 
 def __getattr__(name):
-    """`mg.testing` and `mg.viz` load on first use (they need hypothesis / graphviz)."""
-    if name in ("testing", "viz"):
+    """`mg.testing`, `mg.viz` and `mg.inspect` load on first use (hypothesis / graphviz)."""
+    if name in ("testing", "viz", "inspect"):
         import importlib
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'minigrad' has no attribute {name!r}")

@@ -1,5 +1,6 @@
 """nn: a neural-network library built only on minigrad's public API."""
 from . import data
+from . import functional
 from . import init
 from . import optim
 from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
@@ -13,3 +14,10 @@ from .normalization import BatchNorm2D, BatchNorm2d
 from .pooling import AvgPool2D, AvgPool2d, MaxPool2D, MaxPool2d
 from .shape import Flatten
 from .summary import summary
+
+__all__ = [
+    "Module", "Parameter", "Sequential", "ModuleList", "Conv2D", "Conv2d", "MaxPool2D",
+    "MaxPool2d", "AvgPool2D", "AvgPool2d", "Dense", "Linear", "ReLU", "Sigmoid", "Tanh",
+    "Softmax", "LogSoftmax", "Flatten", "Dropout", "BatchNorm2D", "BatchNorm2d",
+    "CrossEntropyLoss", "NLLLoss", "MSELoss", "functional", "init", "optim", "data", "summary",
+]

@@ -250,3 +250,18 @@ def test_flatten_shapes_and_gradient():
     np.testing.assert_array_equal(x.grad.data, np.full((2, 3, 4, 5), 2.0, np.float32))
     with pytest.raises(ValueError, match="flatten: dim 1 is out of range"):
         nn.Flatten()(mg.zeros(3))
+
+
+# --- the functional namespace ---------------------------------------------------------------
+def test_functional_namespace_reexports_the_concept_files():
+    import nn.functional as F
+    from nn import conv, loss, normalization, pooling
+    assert F.conv2d is conv.conv2d and F.max_pool2d is pooling.max_pool2d
+    assert F.avg_pool2d is pooling.avg_pool2d and F.batch_norm is normalization.batch_norm
+    assert F.cross_entropy is loss.cross_entropy and F.linear is linear
+    assert F.relu is relu and F.dropout is dropout and F.log_softmax is log_softmax
+    assert set(F.__all__) == {"conv2d", "max_pool2d", "avg_pool2d", "relu", "sigmoid", "tanh",
+                              "softmax", "log_softmax", "dropout", "linear", "cross_entropy",
+                              "nll_loss", "mse_loss", "batch_norm"}
+    x = mg.randn(2, 3)
+    np.testing.assert_array_equal(F.relu(x).data, np.maximum(x.data, 0))

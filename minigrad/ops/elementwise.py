@@ -96,12 +96,22 @@ class Pow(Function):
         return grad_x, grad_p
 
 
+def _exp(xp, x):
+    """e ** x, where underflow to 0 is the right answer, not an error: the retry keeps it
+    quiet even under np.errstate(all="raise"), at no cost when nothing underflows."""
+    try:
+        return xp.exp(x)
+    except FloatingPointError:
+        with np.errstate(under="ignore"):
+            return xp.exp(x)
+
+
 class Exp(Function):
     """out = e ** x."""
 
     @staticmethod
     def forward(ctx, x):
-        out = array_module(x).exp(x)
+        out = _exp(array_module(x), x)
         ctx.save_for_backward(out)
         return out
 
@@ -163,7 +173,7 @@ class Sigmoid(Function):
     @staticmethod
     def forward(ctx, x):
         xp = array_module(x)
-        e = xp.exp(-xp.abs(x))                      # never overflows
+        e = _exp(xp, -xp.abs(x))                    # never overflows
         out = xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
         ctx.save_for_backward(out)
         return out

@@ -96,10 +96,10 @@ def minimum(x, other):
 
 
 def _binary_operand(other, op):
+    if isinstance(other, np.generic):         # before float: np.float64 is a float subclass
+        return other.item()
     if isinstance(other, (Tensor, int, float, np.ndarray)):
         return other
-    if isinstance(other, np.generic):
-        return other.item()
     return _tensor(other, op)
 
 

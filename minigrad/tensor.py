@@ -37,10 +37,10 @@ def _as_array(data, dtype=None) -> np.ndarray:
 def _operand(other):
     """The other side of a binary operator: Tensors and Python numbers as they are,
     NumPy scalars as Python numbers (so they don't promote float32 to float64)."""
+    if isinstance(other, np.generic):         # before float: np.float64 is a float subclass
+        return other.item()
     if isinstance(other, (Tensor, int, float)):
         return other
-    if isinstance(other, np.generic):
-        return other.item()
     if isinstance(other, np.ndarray):
         return other
     return Tensor(other)

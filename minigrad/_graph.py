@@ -7,6 +7,7 @@ order; `t0`, `t1`... the leaves in the order they are met; `out` the output). Th
 iterative, so a chain of 100,000 ops works. An intermediate tensor is drawn as part of the op
 node that produced it (its shape and use count are on that node's label).
 """
+import math
 import re
 from collections import deque
 
@@ -19,18 +20,29 @@ _SPECIAL_NAMES = {"MatMul": "matmul", "GetItem": "getitem", "ReLU": "relu"}
 MODULE_ATTRIBUTE = "_viz_module"     # set on a Context by viz.record_modules
 
 
+_DTYPE_NAMES: dict = {}
+
+
+def dtype_name(dtype) -> str:
+    """'float32' for np.float32 / np.dtype('float32') (cached: numpy's .name is slow)."""
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = _DTYPE_NAMES[dtype] = np.dtype(dtype).name
+    return name
+
+
 def op_name(ctx) -> str:
     """`SlidingWindow` -> `sliding_window`, `MatMul` -> `matmul`, a user's `Cube` -> `cube`."""
     name = ctx.name
-    if name in _SPECIAL_NAMES:
-        return _SPECIAL_NAMES[name]
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+    if name not in _SPECIAL_NAMES:
+        _SPECIAL_NAMES[name] = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+    return _SPECIAL_NAMES[name]
 
 
 def format_number(value) -> str:
     """A short number: 4 significant digits, no trailing zeros (2.0 -> 2, 0.123456 -> 0.1235)."""
     value = float(value)
-    if not np.isfinite(value):
+    if not math.isfinite(value):
         return str(value)
     if value == int(value) and abs(value) < 1e6:
         return str(int(value))
@@ -127,7 +139,7 @@ class OpNode:
     def __init__(self, node_id, ctx, shape, dtype, depth):
         self.id, self.ctx, self.depth = node_id, ctx, depth
         self.name, self.args = op_name(ctx), op_arguments(ctx)
-        self.shape, self.dtype = tuple(shape), np.dtype(dtype)
+        self.shape, self.dtype = tuple(shape), dtype_name(dtype)
         self.uses = 0
         self.module = None
 
@@ -139,7 +151,7 @@ class TensorNode:
 
     def __init__(self, node_id, tensor, kind, name, shape, dtype):
         self.id, self.tensor, self.kind, self.name = node_id, tensor, kind, name
-        self.shape, self.dtype = tuple(shape), np.dtype(dtype)
+        self.shape, self.dtype = tuple(shape), dtype_name(dtype)
         self.uses = 0
         self.module = None
 
@@ -207,6 +219,7 @@ def build(root, names: dict | None = None, caller: str = "to_dot",
     if root_ctx is None:
         return model
     leaves: dict = {}
+    _check_not_freed(root_ctx, caller)
     first = OpNode("op0", root_ctx, output_shape, output_dtype, 0)
     model.ops.append(first)
     model.op_of[root_ctx] = first
@@ -215,11 +228,6 @@ def build(root, names: dict | None = None, caller: str = "to_dot",
     while queue:
         op = queue.popleft()
         ctx = op.ctx
-        if ctx.freed:
-            raise RuntimeError(
-                f"{caller}: the graph was freed by backward() (node {ctx.name}), so there is "
-                "nothing left to draw; call backward(retain_graph=True) to keep it, or draw "
-                "before backward(). (" + FREED_MESSAGE.format(node=ctx.name) + ")")
         for position, value in enumerate(ctx.inputs):
             if not isinstance(value, Tensor):
                 continue
@@ -237,6 +245,7 @@ def build(root, names: dict | None = None, caller: str = "to_dot",
             else:
                 node = model.op_of.get(parent)
                 if node is None:
+                    _check_not_freed(parent, caller)
                     node = OpNode(f"op{len(model.ops)}", parent, value.shape, value.dtype,
                                   op.depth + 1)
                     model.ops.append(node)
@@ -245,6 +254,14 @@ def build(root, names: dict | None = None, caller: str = "to_dot",
             node.uses += 1
             model.edges.append(Edge(node.id, op.id, ctx, position))
     return model
+
+
+def _check_not_freed(ctx, caller: str) -> None:
+    if ctx.freed:
+        raise RuntimeError(
+            f"{caller}: the graph was freed by backward() (node {ctx.name}), so there is "
+            "nothing left to draw; call backward(retain_graph=True) to keep it, or draw "
+            "before backward(). (" + FREED_MESSAGE.format(node=ctx.name) + ")")
 
 
 def assign_modules(model: GraphModel, module, names: dict) -> dict:

@@ -148,7 +148,7 @@ class BackwardTrace(BackwardObserver):
         for step in self.steps:
             op = step.op
             lines.append(f"step {step.index}: {op.id} {op.name} {op.args}".rstrip()
-                         + f" -> {op.shape} {op.dtype.name}")
+                         + f" -> {op.shape} {op.dtype}")
             lines.append(f"  upstream gradient  {self._array(step.upstream)}")
             lines.append(f"  rule               {step.rule}")
             if step.local:

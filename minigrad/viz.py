@@ -6,7 +6,7 @@
 
 What the picture shows: every op as a blue box (`sliding_window k=3x3 s=1`, `sum dim=(1,)`,
 `reshape (64, 9216)`) with the shape and dtype of the tensor it made; leaves as ovals (green:
-requires grad; grey: data), parameters as orange boxes labelled with their names, the output
+requires grad; grey: data, i.e. no grad), parameters as orange boxes labelled with their names, the output
 as a red double octagon. Every use of a tensor is one edge, and a tensor used k > 1 times gets
 a red border, red edges and `used kx` on its label — weight sharing is visible at a glance.
 
@@ -30,6 +30,7 @@ _STYLES = {
                "color": "#c92a2a"},
     "more": {"shape": "note", "style": "dashed", "color": "#868e96", "fontcolor": "#495057"},
 }
+_TITLES = {"leaf": "leaf", "input": "data", "output": "output", "param": "param"}
 _REUSED_NODE = {"color": "#e03131", "penwidth": "2.5"}
 _REUSED_EDGE = {"color": "#e03131"}
 _HEADER = [
@@ -47,6 +48,22 @@ def _attributes(attrs: dict) -> str:
     return ", ".join(f"{key}={_quote(value)}" for key, value in attrs.items())
 
 
+_STYLE_TEXT: dict = {}
+
+
+def _style(kind: str, reused: bool, extra: dict | None) -> str:
+    """The attribute text of a node of `kind` (cached: a 100,000-node graph has few styles)."""
+    if extra:
+        attrs = dict(_STYLES[kind], **(_REUSED_NODE if reused else {}))
+        attrs.update(extra)
+        return _attributes(attrs)
+    text = _STYLE_TEXT.get((kind, reused))
+    if text is None:
+        attrs = dict(_STYLES[kind], **(_REUSED_NODE if reused else {}))
+        text = _STYLE_TEXT[(kind, reused)] = _attributes(attrs)
+    return text
+
+
 def _grad_line(tensor) -> str:
     grad = tensor.grad
     if grad is None:
@@ -59,22 +76,25 @@ def _grad_line(tensor) -> str:
 
 
 def _op_label(op, show_shapes: bool) -> list:
-    lines = [f"{op.name} {op.args}".strip()]
+    args = op.args
+    if show_shapes and args == str(op.shape):     # reshape/expand: the shape line says it
+        args = ""
+    lines = [f"{op.name} {args}".strip()]
     if show_shapes:
-        lines.append(f"{op.shape} {op.dtype.name}")
+        lines.append(f"{op.shape} {op.dtype}")
     if op.uses > 1:
         lines.append(f"used {op.uses}x")
     return lines
 
 
 def _tensor_label(node, show_shapes: bool, show_grads: bool) -> list:
-    title = node.name or node.kind
+    title = node.name or _TITLES[node.kind]
     tensor = node.tensor
     if node.kind == "output" and tensor is not None and tensor.data.size == 1:
         title += " = " + _graph.format_number(tensor.data.reshape(()))
     lines = [title]
     if show_shapes:
-        lines.append(f"{node.shape} {node.dtype.name}")
+        lines.append(f"{node.shape} {node.dtype}")
     if node.uses > 1:
         lines.append(f"used {node.uses}x")
     if show_grads and tensor is not None and tensor.requires_grad and tensor.grad_fn is None:
@@ -100,16 +120,13 @@ def render(model, show_shapes: bool = True, show_grads: bool = False, max_depth=
 
     statements = {}                       # node id -> its DOT statement
     for op in visible_ops:
-        attrs = dict(_STYLES["op"], **(_REUSED_NODE if op.uses > 1 else {}))
         lines = _op_label(op, show_shapes) + label_extra.get(op.id, [])
-        attrs.update(node_extra.get(op.id, {}))
-        statements[op.id] = f"{op.id} [label={_quote(chr(10).join(lines))}, {_attributes(attrs)}];"
+        style = _style("op", op.uses > 1, node_extra.get(op.id))
+        statements[op.id] = f"{op.id} [label={_quote(chr(10).join(lines))}, {style}];"
     for node in tensors + [model.output]:
-        attrs = dict(_STYLES[node.kind], **(_REUSED_NODE if node.uses > 1 else {}))
         lines = _tensor_label(node, show_shapes, show_grads) + label_extra.get(node.id, [])
-        attrs.update(node_extra.get(node.id, {}))
-        statements[node.id] = (f"{node.id} [label={_quote(chr(10).join(lines))}, "
-                               f"{_attributes(attrs)}];")
+        style = _style(node.kind, node.uses > 1, node_extra.get(node.id))
+        statements[node.id] = f"{node.id} [label={_quote(chr(10).join(lines))}, {style}];"
 
     out = ["digraph minigrad {"] + ["  " + line for line in _HEADER]
     if title:

@@ -114,7 +114,7 @@ def op_arguments(ctx) -> str:
         return text
     if name in ("Sum", "Max"):
         every_axis = len(args[1]) == len(getattr(ctx, "shape", args[0].shape))
-        dims = "all" if every_axis and len(args[1]) != 1 else str(tuple(args[1]))
+        dims = "all" if every_axis else str(tuple(args[1]))
         return f"dim={dims}" + (" keepdim" if args[2] else "")
     if name in ("Reshape", "Expand", "Permute"):
         return str(tuple(args[1]))

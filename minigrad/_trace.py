@@ -197,7 +197,8 @@ class BackwardTrace(BackwardObserver):
                     if send.leaf:
                         source = model.edges[send.edge].src
                         labels[source] = ["grad so far " + _graph.format_array(send.running)]
-            title = f"step {step.index}: {step.op.name} {step.op.args}".rstrip()
+            title = (f"step {step.index} of {len(self.steps)}: {step.op.name} {step.op.args}"
+                     .rstrip() + " runs (orange); blue: gradients already sent")
             frames.append(render(model, show_shapes, node_extra=nodes, label_extra=labels,
                                  edge_extra=edges, title=title))
         return frames

@@ -36,7 +36,7 @@ _REUSED_EDGE = {"color": "#e03131"}
 _HEADER = [
     'graph [rankdir=TB, fontname="Helvetica", fontsize=12, nodesep=0.25, ranksep=0.35];',
     'node [fontname="Helvetica", fontsize=11, margin="0.12,0.05"];',
-    'edge [color="#495057", arrowsize=0.7];',
+    'edge [color="#495057", arrowsize=0.7, fontname="Helvetica", fontsize=10];',
 ]
 
 

@@ -143,7 +143,7 @@ def test_trace_text_walks_the_chain_rule():
     text = str(trace)
     assert [s.op.name for s in trace.steps] == ["sum", "add", "mul", "mul"]
     assert text.count("\nstep ") == 4
-    assert "step 1: op0 sum dim=(0,) -> () float32" in text
+    assert "step 1: op0 sum dim=all -> () float32" in text
     assert "upstream gradient  1\n" in text
     assert "rule               d(a*b)/da = b, d(a*b)/db = a" in text
     assert "pending sum at op1 add (1 of 1 in): [1, 1, 1]" in text

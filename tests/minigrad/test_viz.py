@@ -31,9 +31,9 @@ def test_reused_leaf_shows_every_edge_and_its_use_count():
     assert all(attrs.get("color") == "#e03131" for _, _, attrs in dot.out_edges(x_id))
     # ops: sum <- add <- (mul, mul); and the output node after sum
     labels = sorted(a["lines"][0] for a in dot.nodes.values())
-    assert labels == ["add", "mul", "mul", "output = 18.5", "sum dim=(0,)", "w", "x"]
+    assert labels == ["add", "mul", "mul", "output = 18.5", "sum dim=all", "w", "x"]
     out = dot.find("output = 18.5")
-    assert [dot.nodes[src]["lines"][0] for src, _, _ in dot.in_edges(out)] == ["sum dim=(0,)"]
+    assert [dot.nodes[src]["lines"][0] for src, _, _ in dot.in_edges(out)] == ["sum dim=all"]
     assert dot.nodes[out]["shape"] == "doubleoctagon"
     assert len(dot.edges) == 8
 

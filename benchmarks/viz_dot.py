@@ -69,7 +69,8 @@ def main():
     table = "\n".join([
         "| graph | DOT nodes | DOT edges | DOT size | to_dot (median) | per node |",
         "|---|---|---|---|---|---|", *rows])
-    section = (f"{SECTION}\n\n`python benchmarks/viz_dot.py --write` — {platform.processor() or platform.machine()}, "
+    cpu = platform.processor() or platform.machine()
+    section = (f"{SECTION}\n\n`python benchmarks/viz_dot.py --write` — {cpu}, "
                f"Python {platform.python_version()}, NumPy {np.__version__}, "
                f"{time.strftime('%Y-%m-%d')}, load average {os.getloadavg()[0]:.1f} on "
                f"{os.cpu_count()} cores. Times `mg.viz.to_dot` alone (the graph is built "

@@ -5,9 +5,9 @@
     mg.viz.draw_graph(y, params={"x": x, "w": w}).render("graph", format="svg")
 
 What the picture shows: every op as a blue box (`sliding_window k=3x3 s=1`, `sum dim=(1,)`,
-`reshape (64, 9216)`) with the shape and dtype of the tensor it made; leaves as ovals (green:
-requires grad; grey: data, i.e. no grad), parameters as orange boxes labelled with their names, the output
-as a red double octagon. Every use of a tensor is one edge, and a tensor used k > 1 times gets
+`getitem [0:3, 1:4]`) with the shape and dtype of the tensor it made; leaves as ovals (green:
+requires grad; grey: data, no grad), parameters as orange boxes labelled with their names,
+the output as a red double octagon. Every use of a tensor is one edge, and a tensor used k > 1 times gets
 a red border, red edges and `used kx` on its label — weight sharing is visible at a glance.
 
 `backward()` frees the graph it walks: draw before it, or pass `retain_graph=True` to it

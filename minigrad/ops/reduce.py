@@ -102,17 +102,17 @@ def _max_by_slices(x, dims):
 def _first_max_grad_by_slices(x, out, grad, dims):
     """grad (keepdim shape) sent to the first maximum of each group; NaN counts as the max."""
     xp = array_module(x)
-    result = xp.zeros(x.shape, dtype=grad.dtype)
+    result = xp.empty(x.shape, dtype=grad.dtype)    # the positions cover every element once
     has_nan = bool(xp.isnan(out).any()) if out.dtype.kind == "f" else False
-    taken = None
+    taken = hit = None
     for index in _group_positions(x.shape, dims):
-        hit = x[index] == out
+        hit = xp.equal(x[index], out, out=hit)
         if has_nan:
             hit |= xp.isnan(x[index])
-        if taken is not None:
-            hit &= ~taken
-            taken |= hit
+        if taken is None:
+            taken = hit.copy()
         else:
-            taken = hit
+            xp.greater(hit, taken, out=hit)             # a hit, and no earlier one
+            taken |= hit
         xp.multiply(grad, hit, out=result[index])
     return result

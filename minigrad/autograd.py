@@ -32,7 +32,8 @@ def graph_nodes(root_node):
     """Every node reachable from `root_node`, with how many graph edges point at each.
 
     Iterative (explicit stack), so a chain of a million ops works. Returns a dict
-    node -> number of consumers of that node's output inside the graph.
+    node -> number of consumers of that node's output inside the graph. Only inputs that
+    required grad when the op ran can have a `grad_fn`, so the others are skipped unread.
     """
     consumers = {root_node: 0}
     stack = [root_node]
@@ -40,8 +41,10 @@ def graph_nodes(root_node):
         node = stack.pop()
         if node.freed:
             raise RuntimeError(FREED_MESSAGE.format(node=node.name))
-        for tensor in node.inputs:
-            parent = getattr(tensor, "grad_fn", None)
+        for tensor, needed in zip(node.inputs, node.needs_input_grad):
+            if not needed:
+                continue
+            parent = tensor.grad_fn
             if parent is None:
                 continue
             if parent in consumers:
@@ -71,13 +74,11 @@ def _normalise_grads(node, grads):
                        "one per input (None for non-differentiable ones)")
 
 
-def _check_versions(node):
-    for tensor, version in zip(node.inputs, node.input_versions):
-        if hasattr(tensor, "_version") and tensor._version != version:
-            raise RuntimeError(
-                f"{node.name}: an input of shape {tensor.shape} was modified in place (version "
-                f"{version} -> {tensor._version}) after the op used it, so its gradient would be "
-                "wrong; do the in-place update after backward(), or operate on a copy")
+def _version_error(node, tensor, version):
+    return RuntimeError(
+        f"{node.name}: an input of shape {tensor.shape} was modified in place (version "
+        f"{version} -> {tensor._version}) after the op used it, so its gradient would be "
+        "wrong; do the in-place update after backward(), or operate on a copy")
 
 
 def run_backward(root, gradient: np.ndarray, retain_graph: bool = False, observer=None):
@@ -92,24 +93,33 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool = False, observe
     consumers = graph_nodes(root_node)
     pending = {root_node: gradient}
     ready = [root_node]
+    ndarray = np.ndarray
+    # The loop body runs once per node: the common cases (one gradient per input, already
+    # the input's shape and dtype) take no function calls beyond the op's own backward.
     while ready:
         node = ready.pop()
         grad = pending.pop(node)
-        _check_versions(node)
+        inputs = node.inputs
+        for tensor, version in zip(inputs, node.input_versions):
+            if version is not None and tensor._version != version:
+                raise _version_error(node, tensor, version)
         if observer is not None:
             observer.visit(node, grad)
-        raw_grads = node.function.backward(node, grad)
-        grads = _normalise_grads(node, raw_grads)
-        for tensor, g, needed in zip(node.inputs, grads, node.needs_input_grad):
+        grads = node.function.backward(node, grad)
+        if type(grads) is not tuple or len(grads) != len(inputs):
+            grads = _normalise_grads(node, grads)
+        for tensor, g, needed in zip(inputs, grads, node.needs_input_grad):
             if not needed:
                 continue
             parent = tensor.grad_fn
             if g is not None:
-                if type(g) is not np.ndarray:
+                data = tensor.data
+                if type(g) is not ndarray:
                     g = np.asarray(g)
-                g = sum_to_shape(g, tensor.data.shape, node.name)
-                if g.dtype != tensor.data.dtype:
-                    g = g.astype(tensor.data.dtype)
+                if g.shape != data.shape:
+                    g = sum_to_shape(g, data.shape, node.name)
+                if g.dtype is not data.dtype and g.dtype != data.dtype:
+                    g = g.astype(data.dtype)
                 if observer is not None:
                     observer.contribute(node, tensor, g)
                 if parent is None:
@@ -119,8 +129,9 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool = False, observe
                 else:
                     pending[parent] = g
             if parent is not None:
-                consumers[parent] -= 1
-                if consumers[parent] == 0:
+                remaining = consumers[parent] - 1
+                consumers[parent] = remaining
+                if remaining == 0:
                     if parent not in pending:
                         pending[parent] = np.zeros_like(tensor.data)
                     ready.append(parent)

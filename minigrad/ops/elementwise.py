@@ -30,7 +30,7 @@ class Sub(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad, -grad
+        return grad, -grad if ctx.needs_input_grad[1] else None
 
 
 class Mul(Function):
@@ -44,7 +44,8 @@ class Mul(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        return grad * y, grad * x
+        needs_x, needs_y = ctx.needs_input_grad
+        return grad * y if needs_x else None, grad * x if needs_y else None
 
 
 class Div(Function):

@@ -9,8 +9,10 @@ import numpy as np
 def array_module(*arrays):
     """The module (numpy or cupy) whose functions apply to `arrays`."""
     for a in arrays:
-        module = type(a).__module__
-        if module.startswith("cupy"):
+        kind = type(a)
+        if kind is np.ndarray:                    # the common case, checked without strings
+            continue
+        if kind.__module__.startswith("cupy"):
             import cupy
             return cupy
     return np

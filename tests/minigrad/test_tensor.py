@@ -322,3 +322,16 @@ def test_sigmoid_is_finite_and_exact_at_extremes():
     np.testing.assert_array_equal(out.data, [0.0, 0.5, 1.0])
     out.sum().backward()
     np.testing.assert_array_equal(x.grad.data, [0.0, 0.25, 0.0])
+
+
+def test_cast_is_differentiable_and_gradient_returns_in_the_input_dtype():
+    x = mg.tensor(np.array([1.0, 2.0]), requires_grad=True)        # float64
+    y = x.float()
+    assert y.dtype == np.float32 and y.requires_grad
+    (y * y).sum().backward()
+    assert x.grad.dtype == np.float64
+    np.testing.assert_allclose(x.grad.data, [2.0, 4.0])
+    assert x.double() is x                                         # no-op cast
+    assert mg.cast(x, np.float64) is x
+    with pytest.raises(TypeError, match="is not a dtype"):
+        mg.cast(x, "not-a-dtype")

@@ -7,6 +7,7 @@ Needs the `graphviz` Python package and Graphviz's `dot` program. Writes into do
   weight_sharing.svg     a 3x3 kernel applied at the 9 positions of a 5x5 image by indexing
   weight_sharing_conv.svg  the same convolution through sliding_window + one matmul
   mnist_cnn.svg          the Keras MNIST CNN's training graph (batch 128), one cluster per module
+  mnist_cnn_collapsed.svg  the same with each layer collapsed into one node
   trace_step_1..4.svg    the backward trace's frames for reused_leaf (the sweep, step by step)
 """
 import sys
@@ -74,6 +75,7 @@ def mnist_cnn():
     with mg.viz.record_modules(model):                   # clusters: the module that made each op
         loss = nn.functional.cross_entropy(model(x), target)
     save(mg.viz.draw_graph(loss, model=model), "mnist_cnn")
+    save(mg.viz.draw_graph(loss, model=model, collapse_modules=True), "mnist_cnn_collapsed")
 
 
 if __name__ == "__main__":

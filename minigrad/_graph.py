@@ -175,6 +175,7 @@ class GraphModel:
         self.edges: list[Edge] = []
         self.op_of: dict = {}            # Context -> OpNode
         self.output: TensorNode | None = None
+        self.op_counts: dict = {}        # merged module node id -> how many ops it stands for
 
     def edge_index(self) -> dict:
         """(Context, argument position) -> index into `edges`."""
@@ -302,3 +303,54 @@ def assign_modules(model: GraphModel, module, names: dict) -> dict:
                 op.module = owner
                 break
     return types
+
+
+def collapse_modules(model: GraphModel, types: dict) -> GraphModel:
+    """A copy of `model` (after `assign_modules`) with the ops of each top-level module
+    merged into one node named `<name> (<type>)` with the module's output shape (that of
+    its op nearest the output); `op_counts` says how many ops each merged node stands for. Parameters stay separate nodes; repeated edges
+    between the same two nodes are drawn once."""
+    groups: dict = {}
+    for op in model.ops:
+        if op.module is not None:
+            groups.setdefault(op.module.split(".")[0], []).append(op)
+    if not groups:
+        return model
+    merged = GraphModel()
+    merged.output, merged.tensors = model.output, model.tensors
+    replacement = {}
+    for op in model.ops:
+        if op.module is None:
+            merged.ops.append(op)
+            merged.op_of[op.ctx] = op
+            continue
+        path = op.module.split(".")[0]
+        if path not in replacement:
+            members = groups[path]
+            last = min(members, key=lambda member: member.depth)
+            node = OpNode.__new__(OpNode)
+            node.id, node.ctx, node.depth, node.module = f"op_{path}", None, last.depth, None
+            node.name, node.args = f"{path} ({types.get(path, 'module')})", ""
+            merged.op_counts[node.id] = len(members)
+            node.shape, node.dtype, node.uses = last.shape, last.dtype, 0
+            replacement[path] = node
+            merged.ops.append(node)
+        merged.op_of[op.ctx] = replacement[path]
+    group_of = {op.id: replacement[op.module.split(".")[0]].id
+                for op in model.ops if op.module is not None}
+    seen = set()
+    for edge in model.edges:
+        src, dst = group_of.get(edge.src, edge.src), group_of.get(edge.dst, edge.dst)
+        if src == dst:
+            continue
+        if src != edge.src or dst != edge.dst:
+            if (src, dst) in seen:
+                continue
+            seen.add((src, dst))
+        merged.edges.append(Edge(src, dst, edge.ctx, edge.position))
+    uses = {}
+    for edge in merged.edges:
+        uses[edge.src] = uses.get(edge.src, 0) + 1
+    for node in replacement.values():
+        node.uses = uses.get(node.id, 0) - (1 if node.id == merged.edges[0].src else 0)
+    return merged

@@ -31,6 +31,8 @@ _STYLES = {
     "more": {"shape": "note", "style": "dashed", "color": "#868e96", "fontcolor": "#495057"},
 }
 _TITLES = {"leaf": "leaf", "input": "data", "output": "output", "param": "param"}
+_MODULE_NODE = {"shape": "box3d", "style": "filled", "fillcolor": "#e5dbff",
+                "color": "#7048e8"}
 _REUSED_NODE = {"color": "#e03131", "penwidth": "2.5"}
 _REUSED_EDGE = {"color": "#e03131"}
 _HEADER = [
@@ -198,7 +200,8 @@ def _clusters(members: dict, types: dict, statements: dict) -> list:
 
 
 def to_dot(y, params=None, show_shapes: bool = True, show_grads: bool = False, model=None,
-           group_by_module: bool = True, max_depth: int | None = None) -> str:
+           group_by_module: bool = True, max_depth: int | None = None,
+           collapse_modules: bool = False) -> str:
     """DOT text of the graph that produced `y`; needs no Graphviz.
 
     Args:
@@ -213,6 +216,8 @@ def to_dot(y, params=None, show_shapes: bool = True, show_grads: bool = False, m
             otherwise an op joins the module whose parameters it consumes.
         max_depth: draw only ops less than `max_depth` steps from the output, plus one
             "... N more nodes" marker for the rest.
+        collapse_modules: with `model`, draw each top-level module (e.g. each layer of a
+            Sequential) as one purple node: its name, type, op count and output shape.
     Raises RuntimeError when backward() already freed the graph.
     """
     from .tensor import Tensor
@@ -226,10 +231,20 @@ def to_dot(y, params=None, show_shapes: bool = True, show_grads: bool = False, m
         params = list(model.named_parameters())
     names = _graph.normalise_names(params, "to_dot")
     graph = _graph.build(y, names, "to_dot")
-    modules = None
-    if model is not None and group_by_module:
+    if collapse_modules and model is None:
+        raise ValueError("to_dot: collapse_modules=True needs the model whose modules to "
+                         "collapse; pass model=...")
+    modules, extra, labels = None, {}, {}
+    if model is not None and (group_by_module or collapse_modules):
         modules = _graph.assign_modules(graph, model, names)
-    return render(graph, show_shapes, show_grads, max_depth, modules)
+    if collapse_modules:
+        graph = _graph.collapse_modules(graph, modules)
+        extra = {node_id: _MODULE_NODE for node_id in graph.op_counts}
+        labels = {node_id: [f"{count} op" + ("s" if count > 1 else "")]
+                  for node_id, count in graph.op_counts.items()}
+        modules = None
+    return render(graph, show_shapes, show_grads, max_depth, modules, node_extra=extra,
+                  label_extra=labels)
 
 
 def draw_graph(y, **kwargs):

@@ -208,6 +208,27 @@ def test_record_modules_clusters_ops_by_the_module_that_made_them():
     assert flat.cluster_of == {} and flat.find("4.weight")
 
 
+def test_collapse_modules_draws_one_node_per_layer():
+    nn = pytest.importorskip("nn")
+    model = nn.Sequential(nn.Dense(3, 4), nn.ReLU(), nn.Dense(4, 2))
+    with mg.viz.record_modules(model):
+        loss = (model(mg.randn(5, 3)) * 2.0).sum()
+    dot = Dot(mg.viz.to_dot(loss, model=model, collapse_modules=True))
+    layers = {a["lines"][0]: (i, a) for i, a in dot.nodes.items() if a.get("shape") == "box3d"}
+    assert sorted(layers) == ["0 (Dense)", "1 (ReLU)", "2 (Dense)"]
+    first_id, first = layers["0 (Dense)"]
+    assert first["lines"][1:] == ["(5, 4) float32", "3 ops"]       # permute, matmul, add
+    assert layers["1 (ReLU)"][1]["lines"][2] == "1 op"
+    chain = [(dot.nodes[a]["lines"][0], dot.nodes[b]["lines"][0]) for a, b, _ in dot.edges]
+    assert ("0 (Dense)", "1 (ReLU)") in chain and ("1 (ReLU)", "2 (Dense)") in chain
+    assert ("2 (Dense)", "mul 2") in chain
+    assert sorted(src for src, dst in chain if dst == "0 (Dense)") == ["0.bias", "0.weight",
+                                                                       "data"]
+    assert len(chain) == len(set(chain)) and dot.cluster_of == {}
+    with pytest.raises(ValueError, match="collapse_modules=True needs the model"):
+        mg.viz.to_dot(loss, collapse_modules=True)
+
+
 def test_without_recording_ops_join_the_module_whose_parameters_they_use():
     nn = pytest.importorskip("nn")
     model = nn.Sequential(nn.Dense(3, 2), nn.ReLU(), nn.Dense(2, 1))

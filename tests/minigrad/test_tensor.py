@@ -335,3 +335,27 @@ def test_cast_is_differentiable_and_gradient_returns_in_the_input_dtype():
     assert mg.cast(x, np.float64) is x
     with pytest.raises(TypeError, match="is not a dtype"):
         mg.cast(x, "not-a-dtype")
+
+
+@pytest.mark.parametrize("fn, reference", [
+    (lambda x: x.exp() * 2 + 1, lambda a: np.exp(a) * 2 + 1),
+    (lambda x: x.tanh().sigmoid(), lambda a: 1 / (1 + np.exp(-np.tanh(a)))),
+    (lambda x: x.relu().abs().clamp(0, 1), lambda a: np.clip(np.abs(np.maximum(a, 0)), 0, 1)),
+    (lambda x: x.sum(dim=0), lambda a: a.sum(axis=0)),
+    (lambda x: x.sum(dim=1, keepdim=True), lambda a: a.sum(axis=1, keepdims=True)),
+    (lambda x: x.T @ x, lambda a: a.T @ a),
+    (lambda x: x.reshape(3, 0).permute(1, 0), lambda a: a.reshape(3, 0).T),
+    (lambda x: mg.cat([x, x], dim=0) * mg.ones(1, 3), lambda a: np.concatenate([a, a])),
+    (lambda x: x[x > 0], lambda a: a[a > 0]),
+    (lambda x: x.softmax(dim=1), lambda a: a),
+    (lambda x: mg.pad(x, 1), lambda a: np.pad(a, 1)),
+], ids=["elementwise", "tanh-sigmoid", "relu-abs-clamp", "sum0", "sum1", "matmul",
+        "reshape-permute", "cat", "mask", "softmax", "pad"])
+def test_empty_tensors_forward_and_backward(fn, reference):
+    x = mg.tensor(np.zeros((0, 3)), requires_grad=True)
+    out = fn(x)
+    expected = reference(x.data)
+    assert out.shape == expected.shape
+    np.testing.assert_array_equal(out.data, expected)
+    out.backward(np.ones(out.shape))
+    assert x.grad.shape == (0, 3)

@@ -87,6 +87,17 @@ def broadcast_shape(op: str, *shapes) -> tuple:
                          "matched from the right and must be equal or 1") from None
 
 
+def as_dtype(dtype, op: str):
+    """None, or `dtype` as a np.dtype; TypeError naming the op for anything that is not one."""
+    if dtype is None:
+        return None
+    try:
+        return np.dtype(dtype)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}: {dtype!r} is not a dtype; use e.g. mg.float32, mg.float64 or "
+                        "mg.int64") from None
+
+
 def check_floating(dtype, op: str = "requires_grad"):
     if np.dtype(dtype).kind not in "fc":
         raise TypeError(f"{op}: only floating-point tensors can require gradients, got dtype "

@@ -6,7 +6,7 @@
 import numpy as np
 
 from . import random as _random
-from ._checks import shape_args
+from ._checks import as_dtype, shape_args
 from .tensor import Tensor
 
 DEFAULT_FLOAT = np.float32
@@ -21,11 +21,17 @@ def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
     return t.requires_grad_(True) if requires_grad else t
 
 
-def _filled(shape, value, dtype, requires_grad, op):
+def _sizes(shape, op) -> tuple:
     dims = shape_args(shape, op)
     if any(n < 0 for n in dims):
         raise ValueError(f"{op}: negative size in shape {dims}")
-    return Tensor(np.full(dims, value, dtype=dtype or DEFAULT_FLOAT), requires_grad=requires_grad)
+    return dims
+
+
+def _filled(shape, value, dtype, requires_grad, op):
+    dims = _sizes(shape, op)
+    dtype = as_dtype(dtype, op) or DEFAULT_FLOAT
+    return Tensor(np.full(dims, value, dtype=dtype), requires_grad=requires_grad)
 
 
 def zeros(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -39,14 +45,21 @@ def ones(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
 def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     """A tensor of `shape` filled with `fill_value` (float32 unless `dtype` says otherwise)."""
     shape = shape if isinstance(shape, (tuple, list)) else (shape,)
+    if isinstance(fill_value, Tensor) and fill_value.numel() == 1:
+        fill_value = fill_value.item()
+    if not isinstance(fill_value, (int, float, bool, np.number, np.bool_)):
+        raise TypeError(f"full: fill_value must be a number, got {type(fill_value).__name__}; "
+                        "use mg.tensor(...) for tensors of varying values")
     return _filled(tuple(shape), fill_value, dtype, requires_grad, "full")
 
 
 def zeros_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
+    dtype = as_dtype(dtype, "zeros_like")
     return Tensor(np.zeros_like(np.asarray(t), dtype=dtype), requires_grad=requires_grad)
 
 
 def ones_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
+    dtype = as_dtype(dtype, "ones_like")
     return Tensor(np.ones_like(np.asarray(t), dtype=dtype), requires_grad=requires_grad)
 
 
@@ -64,15 +77,17 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
 
 def randn(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples."""
-    dims = shape_args(shape, "randn")
-    values = _random.generator().standard_normal(dims).astype(dtype or DEFAULT_FLOAT)
+    dims = _sizes(shape, "randn")
+    dtype = as_dtype(dtype, "randn") or DEFAULT_FLOAT
+    values = _random.generator().standard_normal(dims).astype(dtype)
     return Tensor(values, requires_grad=requires_grad)
 
 
 def rand(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
     """Uniform samples from [0, 1)."""
-    dims = shape_args(shape, "rand")
-    values = _random.generator().random(dims).astype(dtype or DEFAULT_FLOAT)
+    dims = _sizes(shape, "rand")
+    dtype = as_dtype(dtype, "rand") or DEFAULT_FLOAT
+    values = _random.generator().random(dims).astype(dtype)
     return Tensor(values, requires_grad=requires_grad)
 
 
@@ -80,10 +95,16 @@ def randint(low, high=None, size=(), dtype=np.int64) -> Tensor:
     """Integers from [low, high) (or [0, low) when high is omitted)."""
     if high is None:
         low, high = 0, low
+    for name, value in (("low", low), ("high", high)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"randint: {name} must be an int, got {type(value).__name__}")
     if high <= low:
         raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
-    size = size if isinstance(size, (tuple, list)) else (size,)
-    return Tensor(_random.generator().integers(low, high, size=tuple(size)).astype(dtype))
+    dims = shape_args(size if isinstance(size, (tuple, list)) else (size,), "randint")
+    if any(n < 0 for n in dims):
+        raise ValueError(f"randint: negative size in shape {dims}")
+    dtype = as_dtype(dtype, "randint")
+    return Tensor(_random.generator().integers(low, high, size=dims).astype(dtype))
 
 
 def randperm(n: int) -> Tensor:

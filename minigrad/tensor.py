@@ -7,7 +7,7 @@ import numpy as np
 
 from . import function as _function
 from . import grad_mode
-from ._checks import check_floating
+from ._checks import as_dtype, broadcast_shape, check_floating
 from .autograd import run_backward, _accumulate_leaf
 from .ops.elementwise import Add, Div, Mul, Neg, Pow, Sub
 
@@ -30,7 +30,7 @@ def _as_array(data, dtype=None) -> np.ndarray:
         raise TypeError(f"tensor: unsupported data of dtype {array.dtype} "
                         f"({type(data).__name__}); use numbers, booleans or numeric arrays")
     if dtype is not None:
-        array = array.astype(dtype, copy=False)
+        array = array.astype(as_dtype(dtype, "tensor"), copy=False)
     return array
 
 
@@ -180,24 +180,43 @@ class Tensor:
         self._check_inplace("__setitem__")
         self.data[F.plain_index(index)] = value.data if isinstance(value, Tensor) else value
 
+    def _update(self, op: str, update, value):
+        """Run `update()` on self.data, re-raising NumPy's type/shape errors with the op."""
+        try:
+            update()
+        except (TypeError, ValueError) as error:
+            kind = TypeError if isinstance(error, TypeError) else ValueError
+            described = (f"an array of shape {value.shape}" if isinstance(value, np.ndarray)
+                         else f"{type(value).__name__} {value!r}")
+            raise kind(f"{op}: cannot update a {self.dtype} tensor of shape {self.shape} with "
+                       f"{described} ({error}); pass a number or a broadcastable tensor of a "
+                       "compatible dtype") from None
+        return self
+
     def add_(self, other, alpha=1.0) -> "Tensor":
         self._check_inplace("add_")
         other = other.data if isinstance(other, Tensor) else other
-        self.data += alpha * other if alpha != 1.0 else other
-        return self
+
+        def update():
+            self.data += alpha * other if alpha != 1.0 else other
+        return self._update("add_", update, other)
 
     def sub_(self, other, alpha=1.0) -> "Tensor":
         return self.add_(other, alpha=-alpha)
 
     def mul_(self, other) -> "Tensor":
         self._check_inplace("mul_")
-        self.data *= other.data if isinstance(other, Tensor) else other
-        return self
+        other = other.data if isinstance(other, Tensor) else other
+
+        def update():
+            self.data *= other
+        return self._update("mul_", update, other)
 
     def copy_(self, source) -> "Tensor":
         self._check_inplace("copy_")
         source = source.data if isinstance(source, Tensor) else np.asarray(source)
-        if source.shape != self.shape and np.broadcast_shapes(source.shape, self.shape) != self.shape:
+        if source.shape != self.shape and broadcast_shape("copy_", source.shape,
+                                                          self.shape) != self.shape:
             raise ValueError(f"copy_: source of shape {source.shape} does not fit a tensor of "
                              f"shape {self.shape}")
         self.data[...] = source
@@ -205,8 +224,7 @@ class Tensor:
 
     def fill_(self, value) -> "Tensor":
         self._check_inplace("fill_")
-        self.data.fill(value)
-        return self
+        return self._update("fill_", lambda: self.data.fill(value), value)
 
     def zero_(self) -> "Tensor":
         return self.fill_(0)

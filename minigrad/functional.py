@@ -136,8 +136,15 @@ def checked_compare(a, b, compare):
     try:
         return compare(a, b)
     except (ValueError, TypeError) as error:
-        raise ValueError(f"{compare.__name__}: cannot compare shapes {np.shape(a)} and "
-                         f"{np.shape(b)}: {error}") from None
+        raise ValueError(f"{compare.__name__}: cannot compare shapes {_shape_or_type(a)} and "
+                         f"{_shape_or_type(b)}: {error}") from None
+
+
+def _shape_or_type(value):
+    try:
+        return np.shape(value)
+    except ValueError:                       # a ragged list has no shape
+        return f"a ragged {type(value).__name__}"
 
 
 # --- reductions -------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ def linear(x: Tensor, weight: Tensor, bias: "Tensor | None" = None) -> Tensor:
         out:    (*, out_features)
     """
     for name, value in (("x", x), ("weight", weight), ("bias", bias)):
-        if value is not None and not isinstance(value, Tensor):
+        if (value is not None or name != "bias") and not isinstance(value, Tensor):
             raise TypeError(f"linear: {name} must be a Tensor, got {type(value).__name__}")
     if weight.ndim != 2:
         raise ValueError(f"linear: weight must have shape (out_features, in_features), got "

@@ -93,7 +93,7 @@ def _group_positions(shape, dims):
 def _max_by_slices(x, dims):
     positions = _group_positions(x.shape, dims)
     xp = array_module(x)
-    out = x[positions[0]].copy()
+    out = x[positions[0]].copy(order="K")             # keep x's memory layout
     for index in positions[1:]:
         xp.maximum(out, x[index], out=out)          # propagates NaN, as x.max does
     return out
@@ -102,15 +102,19 @@ def _max_by_slices(x, dims):
 def _first_max_grad_by_slices(x, out, grad, dims):
     """grad (keepdim shape) sent to the first maximum of each group; NaN counts as the max."""
     xp = array_module(x)
-    result = xp.empty(x.shape, dtype=grad.dtype)    # the positions cover every element once
+    result = xp.empty_like(x, dtype=grad.dtype)     # x's layout; every element is written
     has_nan = bool(xp.isnan(out).any()) if out.dtype.kind == "f" else False
+    if grad.strides != out.strides:     # one copy into x's layout beats strided reads per slice
+        aligned = xp.empty_like(out, dtype=grad.dtype)
+        aligned[...] = grad
+        grad = aligned
     taken = hit = None
     for index in _group_positions(x.shape, dims):
         hit = xp.equal(x[index], out, out=hit)
         if has_nan:
             hit |= xp.isnan(x[index])
         if taken is None:
-            taken = hit.copy()
+            taken = hit.copy(order="K")
         else:
             xp.greater(hit, taken, out=hit)             # a hit, and no earlier one
             taken |= hit

@@ -47,16 +47,24 @@ class SlidingWindow(Function):
         _, (kh, kw), (sh, sw), (dh, dw), ((top, bottom), (left, right)) = ctx.inputs[:5]
         xp = array_module(grad)
         n, c, oh, ow = grad.shape[:4]
-        # Lay the result out in the memory order of the incoming gradient (e.g. channels
-        # before batch after a conv's single GEMM): each tap's add then walks both arrays in
-        # the same order, ~1.5x faster than mixing layouts.
+        # Lay the result out in the memory order of the incoming gradient (e.g. batch-last
+        # after nn.conv2d's single GEMM): each tap's add then walks both arrays in the same
+        # order, with long contiguous runs; mixing layouts is ~2x slower.
         order = sorted(range(4), key=lambda axis: -grad.strides[axis])
-        padded = xp.zeros([ctx.padded_shape[a] for a in order], dtype=grad.dtype)
+        padded = xp.empty([ctx.padded_shape[a] for a in order], dtype=grad.dtype)
         padded = padded.transpose([order.index(a) for a in range(4)])
-        for i in range(kh):
-            for j in range(kw):
-                rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
-                cols = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
-                padded[:, :, rows, cols] += grad[:, :, :, :, i, j]
+        taps = [(i, j) for i in range(kh) for j in range(kw)]
+        if (sh, sw) == (1, 1):
+            # Tap (0, 0) covers the top-left (OH, OW) block: write it, zero the rest only.
+            padded[:, :, oh:, :] = 0
+            padded[:, :, :oh, ow:] = 0
+            padded[:, :, :oh, :ow] = grad[:, :, :, :, 0, 0]
+            taps = taps[1:]
+        else:
+            padded[...] = 0
+        for i, j in taps:
+            rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
+            cols = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
+            padded[:, :, rows, cols] += grad[:, :, :, :, i, j]
         h, w = ctx.padded_shape[2] - bottom, ctx.padded_shape[3] - right
         return padded[:, :, top:h, left:w]             # one gradient: x's

@@ -61,7 +61,8 @@ class Max(Function):
             return _first_max_grad_by_slices(x, out, grad, dims), None, None
         # Move the reduced axes last and flatten them: (*kept, R); pick the first argmax.
         kept = [i for i in range(x.ndim) if i not in dims]
-        moved = xp.transpose(x, kept + list(dims)).reshape([x.shape[i] for i in kept] + [-1])
+        group = int(np.prod([x.shape[i] for i in dims]))          # not -1: x may be empty
+        moved = xp.transpose(x, kept + list(dims)).reshape([x.shape[i] for i in kept] + [group])
         first = xp.argmax(moved, axis=-1)[..., None]
         onehot = xp.arange(moved.shape[-1]) == first              # (*kept, R)
         onehot = onehot.reshape([x.shape[i] for i in kept] + [x.shape[i] for i in dims])

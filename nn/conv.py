@@ -115,7 +115,8 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padd
     # NumPy's im2col copy, the col2im backward and 2x2 max pooling run at full speed instead
     # of stepping through rows of OW values (2x faster here).
     # (N, C, OH, OW, KH, KW) -> (C, KH, KW, OH, OW, N) -> (G, C/G*KH*KW, OH*OW*N)
-    cols = windows.permute(1, 4, 5, 2, 3, 0).reshape(groups, -1, n * oh * ow)
+    per_group = c_in // groups * kernel[0] * kernel[1]    # not -1: the batch may be empty
+    cols = windows.permute(1, 4, 5, 2, 3, 0).reshape(groups, per_group, n * oh * ow)
     # (C_out, C/G, KH, KW) -> (G, C_out/G, C/G*KH*KW)
     kernels = weight.reshape(groups, c_out // groups, -1)
     if groups == 1:

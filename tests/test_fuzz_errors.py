@@ -1,0 +1,298 @@
+"""Bad input, fuzzed: every public op and layer, called with wrong shapes, wrong dtypes, empty
+tensors, None and strings, either works or raises a documented error with a message.
+
+Documented: ValueError, TypeError, IndexError (incl. mg.DimensionError), RuntimeError, and
+FileNotFoundError for a path that does not exist (mg.load, the IDX reader). Never
+an error from inside NumPy (AxisError, LinAlgError, or any error whose last traceback frame is in
+NumPy, unless minigrad re-raised it with its `<op>: ...` message), never a hang.
+
+The targets are found by introspection (`mg.__all__`, Tensor's public methods and operators,
+`nn.functional`, `nn.init`, `nn.optim`, `nn.data`, every Module in `nn.__all__`), so a new op
+is fuzzed without editing this file. Run with `-s` to see how many calls ran and how many
+distinct error paths (exception type, op, message template) they hit.
+"""
+import collections
+import inspect
+import os
+import re
+import signal
+import tempfile
+import traceback
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import minigrad as mg
+import nn
+
+ALLOWED = (ValueError, TypeError, IndexError, RuntimeError, FileNotFoundError)
+FORBIDDEN = (np.exceptions.AxisError, np.linalg.LinAlgError)
+NUMPY_DIR = os.path.dirname(np.__file__) + os.sep
+TIME_LIMIT_S = 10
+
+# not callables that take data: classes of errors, dtypes, submodules, context managers
+SKIP_MG = {"Function", "Context", "DimensionError", "GradcheckError", "float32", "float64",
+           "int64", "bool_", "random", "no_grad", "enable_grad", "detect_anomaly"}
+# Modules that are containers or bases: fuzzed through their constructor only
+CONTAINERS = {"Module", "ModuleList", "Parameter"}
+
+
+def _valid_layers() -> dict:
+    """One working instance per layer class, so its forward can be fuzzed."""
+    return {
+        "Sequential": lambda: nn.Sequential(nn.Dense(3, 2), nn.ReLU()),
+        "Conv2D": lambda: nn.Conv2D(2, 3, kernel_size=2),
+        "MaxPool2D": lambda: nn.MaxPool2D(2), "AvgPool2D": lambda: nn.AvgPool2D(2),
+        "Dense": lambda: nn.Dense(3, 2), "ReLU": nn.ReLU, "Sigmoid": nn.Sigmoid,
+        "Tanh": nn.Tanh, "Softmax": lambda: nn.Softmax(dim=1),
+        "LogSoftmax": lambda: nn.LogSoftmax(dim=1), "Flatten": nn.Flatten,
+        "Dropout": lambda: nn.Dropout(0.5), "BatchNorm2D": lambda: nn.BatchNorm2D(2),
+        "CrossEntropyLoss": nn.CrossEntropyLoss, "NLLLoss": nn.NLLLoss, "MSELoss": nn.MSELoss,
+    }
+
+
+def _public_functions(module, names=None):
+    names = names if names is not None else getattr(module, "__all__", dir(module))
+    for name in names:
+        obj = getattr(module, name, None)
+        if name.startswith("_") or inspect.ismodule(obj) or not callable(obj):
+            continue
+        if getattr(obj, "__module__", "").split(".")[0] not in ("minigrad", "nn"):
+            continue
+        yield name, obj
+
+
+def _targets() -> list:
+    """(id, kind, callable) for everything public; kind is "fn", "method" or "forward"."""
+    targets = []
+    for name, fn in _public_functions(mg, mg.__all__):
+        if name not in SKIP_MG:
+            targets.append((f"mg.{name}", "fn", fn))
+    operators = ["__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
+                 "__truediv__", "__rtruediv__", "__pow__", "__rpow__", "__matmul__",
+                 "__rmatmul__", "__neg__", "__abs__", "__getitem__", "__setitem__", "__lt__",
+                 "__le__", "__gt__", "__ge__", "__eq__", "__ne__", "__invert__", "__and__",
+                 "__or__", "__len__", "__iter__", "__bool__", "__float__", "__int__",
+                 "__index__"]
+    methods = [n for n, v in vars(mg.Tensor).items() if not n.startswith("_") and callable(v)]
+    for name in sorted(set(methods)) + operators:
+        targets.append((f"Tensor.{name}", "method", name))
+    for module_name in ("functional", "init", "optim", "data"):
+        module = getattr(nn, module_name)
+        for name, fn in _public_functions(module):
+            targets.append((f"nn.{module_name}.{name}", "fn", fn))
+    targets.append(("nn.summary", "fn", nn.summary))
+    layers = _valid_layers()
+    for name, cls in _public_functions(nn, nn.__all__):
+        if not (inspect.isclass(cls) and issubclass(cls, nn.Module)):
+            continue
+        targets.append((f"nn.{name}()", "fn", cls))
+        if cls.__name__ not in CONTAINERS:
+            targets.append((f"nn.{name}.forward", "forward", layers[cls.__name__]))
+    return targets
+
+
+TARGETS = _targets()
+
+# --- values -------------------------------------------------------------------------------
+DTYPES = [np.float32, np.float64, np.int64, np.bool_]
+
+
+@st.composite
+def tensors(draw, dtype=None):
+    shape = tuple(draw(st.lists(st.integers(0, 3), max_size=4)))
+    dtype = dtype or draw(st.sampled_from(DTYPES))
+    data = np.random.default_rng(draw(st.integers(0, 2**16))).normal(size=shape) * 3
+    data = data.astype(dtype)
+    grad = dtype in (np.float32, np.float64) and draw(st.booleans())
+    return mg.Tensor(data, requires_grad=grad)
+
+
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-3, 6),
+                    st.sampled_from([0.5, -1.0, 0.0, float("nan"), float("inf"), 1e30]),
+                    st.text(max_size=3), st.sampled_from(["mean", "sum", "same", "valid", "x"]))
+VALUES = st.one_of(
+    tensors(), tensors(np.float32), SCALARS,
+    st.tuples(st.integers(-2, 4)), st.tuples(st.integers(-2, 4), st.integers(-2, 4)),
+    st.lists(st.integers(-1, 3), max_size=4),
+    st.lists(tensors(np.float32), min_size=1, max_size=3),
+    st.builds(lambda t: t.data, tensors()),            # a NumPy array
+    st.just(object()), st.just([[1.0, 2.0], [3.0]]),   # ragged
+)
+
+
+# near-valid arguments: tensors of other shapes and dtypes, small ints (dims, sizes)
+SHAPED = st.one_of(tensors(np.float32), tensors(np.float32), tensors(np.float64), tensors(),
+                   st.integers(-1, 3), st.tuples(st.integers(0, 3), st.integers(0, 3)))
+
+
+def _arity(fn) -> int:
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return 2
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY,
+                                                      p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) + any(p.kind == p.VAR_POSITIONAL for p in parameters)
+
+
+def _keywords(fn) -> list:
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in parameters if p.default is not p.empty]
+
+
+# --- checking one call ------------------------------------------------------------------------
+STATS = {"calls": 0, "returned": 0, "raised": 0, "paths": collections.Counter(),
+         "unformatted": set()}
+
+
+def _template(message: str) -> str:
+    """The message with its values taken out, so one error path counts once."""
+    text = message.split("\n")[0]
+    text = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", text)
+    text = re.sub(r"\([^()]*\)", "(…)", text)
+    text = re.sub(r"\[[^\[\]]*\]", "[…]", text)
+    text = re.sub(r"\b(float|int|bool|uint|complex)\d*\b|<U\d+|<class [^>]*>", "T", text)
+    text = re.sub(r"-?\d+(\.\d+)?(e[-+]?\d+)?", "N", text)
+    return text[:160]
+
+
+def _raised_in_numpy(error) -> bool:
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and frames[-1].filename.startswith(NUMPY_DIR)
+
+
+def _minigrad_message(message: str) -> bool:
+    return re.match(r"^[\w.\[\]~<>=!+*/@-]+(\(\))?: \S", message) is not None
+
+
+class _Timeout(BaseException):
+    """Raised by the alarm: a BaseException so no `except Exception` in the code swallows it."""
+
+
+def _on_alarm(signum, frame):
+    raise _Timeout()
+
+
+def _check_call(target_id, fn, args, kwargs):
+    STATS["calls"] += 1
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.alarm(TIME_LIMIT_S)
+    try:
+        with np.errstate(all="ignore"):                     # NaN from log(-1) is fine here
+            out = fn(*args, **kwargs)
+        if isinstance(out, mg.Tensor) and out.grad_fn is not None:
+            out.backward(np.ones(out.shape, out.dtype))        # backward must not leak either
+        STATS["returned"] += 1
+        return
+    except _Timeout:
+        pytest.fail(f"{target_id}{_show(args, kwargs)} ran for more than {TIME_LIMIT_S} s")
+    except Exception as error:        # noqa: BLE001  (checked right below)
+        failure = error
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    STATS["raised"] += 1
+    message = str(failure)
+    where = f"{target_id}{_show(args, kwargs)} raised {type(failure).__name__}: {message}"
+    assert isinstance(failure, ALLOWED), f"undocumented exception type: {where}"
+    assert not isinstance(failure, FORBIDDEN), f"NumPy error leaked: {where}"
+    assert message.strip(), f"no message: {where}"
+    assert not _raised_in_numpy(failure) or _minigrad_message(message), \
+        f"raised inside NumPy without a minigrad message: {where}"
+    assert not type(failure).__module__.startswith("numpy") or _minigrad_message(message), \
+        f"NumPy's own exception class leaked: {where}"
+    STATS["paths"][(type(failure).__name__, target_id, _template(message))] += 1
+    if not _minigrad_message(message) and not _python_call_error(message):
+        STATS["unformatted"].add((type(failure).__name__, target_id, _template(message)))
+
+
+def _python_call_error(message: str) -> bool:
+    """Python's own message for a call with the wrong number or names of arguments."""
+    return re.search(r"positional argument|unexpected keyword|multiple values for argument|"
+                     r"takes no arguments", message) is not None
+
+
+def _show(args, kwargs) -> str:
+    def one(v):
+        if isinstance(v, mg.Tensor):
+            return f"Tensor({v.dtype}, {v.shape}{', grad' if v.requires_grad else ''})"
+        if isinstance(v, np.ndarray):
+            return f"array({v.dtype}, {v.shape})"
+        if isinstance(v, (list, tuple)):
+            inner = ", ".join(one(x) for x in v)
+            return f"[{inner}]" if isinstance(v, list) else f"({inner})"
+        return repr(v)
+    parts = [one(a) for a in args] + [f"{k}={one(v)}" for k, v in kwargs.items()]
+    return "(" + ", ".join(parts) + ")"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _in_scratch_folder_and_report():
+    """Fuzzed paths (mg.save("x", ...)) land in a scratch folder; print the totals at the end."""
+    here = os.getcwd()
+    with tempfile.TemporaryDirectory() as scratch:
+        os.chdir(scratch)
+        try:
+            yield
+        finally:
+            os.chdir(here)
+    paths = STATS["paths"]
+    print(f"\nfuzz: {STATS['calls']} calls on {len(TARGETS)} targets; {STATS['returned']} "
+          f"returned, {STATS['raised']} raised a documented error; {len(paths)} distinct error "
+          f"paths (type, op, message template), "
+          f"{len({(kind, template) for kind, _, template in paths})} distinct across ops; "
+          f"by type: {dict(collections.Counter(kind for kind, _, _ in paths))}; "
+          f"{len(STATS['unformatted'])} paths carry a message not in the `<op>: ...` form "
+          "(Python's or NumPy's own wording, raised from minigrad/nn code)")
+
+
+# a quick pass locally; the profile's full count in CI (CI=true)
+FUZZ = settings(max_examples=settings().max_examples if os.environ.get("CI") else 6,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                       HealthCheck.data_too_large])
+
+
+@pytest.mark.parametrize("target_id, kind, target", TARGETS, ids=[t[0] for t in TARGETS])
+@FUZZ
+@given(data=st.data())
+def test_fuzzed_call_raises_only_documented_errors(target_id, kind, target, data):
+    if kind == "method":
+        receiver = data.draw(tensors(), label="self")
+        fn = getattr(receiver, target)
+    elif kind == "forward":
+        fn = target()
+        if data.draw(st.booleans(), label="eval"):
+            fn.eval()
+    else:
+        fn = target
+    arity = _arity(fn)
+    count = data.draw(st.integers(0, arity + 1), label="number of args")
+    values = data.draw(st.sampled_from([SHAPED, VALUES]), label="kind of arguments")
+    args = [data.draw(values, label=f"arg{i}") for i in range(count)]
+    names = _keywords(fn)
+    kwargs = {}
+    if names and data.draw(st.booleans(), label="use keywords"):
+        for name in data.draw(st.lists(st.sampled_from(names), max_size=2, unique=True)):
+            kwargs[name] = data.draw(VALUES, label=name)
+    _check_call(target_id, fn, args, kwargs)
+
+
+def test_every_public_name_is_fuzzed():
+    """A new op in mg.__all__, a new Tensor method or a new layer is picked up automatically."""
+    ids = {t[0] for t in TARGETS}
+    for name in mg.__all__:
+        if name not in SKIP_MG and callable(getattr(mg, name)):
+            assert f"mg.{name}" in ids
+    for name in nn.functional.__all__:
+        assert f"nn.functional.{name}" in ids
+    for name in nn.__all__:
+        obj = getattr(nn, name)
+        if inspect.isclass(obj) and issubclass(obj, nn.Module) and name not in CONTAINERS:
+            assert f"nn.{name}.forward" in ids
+    assert {"Tensor.sum", "Tensor.__getitem__", "nn.optim.SGD", "nn.data.DataLoader"} <= ids

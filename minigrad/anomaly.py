@@ -10,9 +10,12 @@ and every gradient is checked in backward. The error names the op and that line.
 block nothing is recorded or checked: `Function.apply` and `run_backward` each test one
 attribute that is None.
 
-Forward checks cover recorded ops (those that take part in backward). A NaN that enters from
-data, or from ops run without gradient tracking, is reported at the first recorded op that
-consumes it, and the message says the input already held it.
+Forward checks cover recorded ops (those that take part in backward) and report where a NaN
+or Inf first appears: an op whose inputs were free of it. Values that merely pass through are
+not reported again. A NaN that enters from data, or from ops run without gradient tracking, is
+reported at the first recorded op that consumes it. An Inf that enters on purpose (a -inf
+mask, -inf padding of max pooling, a scalar argument such as `mg.where(mask, x, -np.inf)`) is
+not an anomaly; the NaN it may lead to (inf - inf) is.
 """
 import contextlib
 import linecache
@@ -164,18 +167,33 @@ class detect_anomaly(contextlib.ContextDecorator):
         out = result.data
         if _finite(out):
             return
-        inputs = [(i, t) for i, t in enumerate(ctx.inputs) if isinstance(t, Tensor)]
-        bad = [(i, t) for i, t in inputs if not _finite(t.data)]
-        if bad:
-            listed = ", ".join(f"input {i} (shape {tuple(t.shape)}, {_origin(t)})"
-                               for i, t in bad)
-            cause = (f"; its {listed} already held NaN/Inf when it arrived — check the data, "
-                     "or the ops that made that input")
-        else:
-            cause = ("; its inputs were all finite, so this op made it (e.g. log of 0, "
-                     "division by 0, exp overflow)")
+        tensors = [(i, t) for i, t in enumerate(ctx.inputs) if isinstance(t, Tensor)]
+        if np.isnan(out).any():
+            with_nan = [(i, t) for i, t in tensors if _has(t.data, np.isnan)]
+            if not with_nan:
+                self._raise(ctx, out, "; its inputs held no NaN, so this op made it (e.g. "
+                            "log of a negative number, 0/0, inf - inf, 0 * inf)")
+            from_data = [(i, t) for i, t in with_nan if t.grad_fn is None]
+            if from_data:
+                listed = ", ".join(f"input {i} (shape {tuple(t.shape)}, {_origin(t)})"
+                                   for i, t in from_data)
+                self._raise(ctx, out, f"; its {listed} already held NaN when it arrived "
+                            "— check the data, or the ops that made that input")
+            return                     # NaN from a recorded op made before the block
+        scalars = [a for a in ctx.inputs if isinstance(a, (float, np.floating))]
+        if not any(_has(t.data, np.isinf) for _, t in tensors) and all(map(np.isfinite,
+                                                                           scalars)):
+            self._raise(ctx, out, "; its inputs were all finite, so this op made it "
+                        "(e.g. log of 0, division by 0, exp overflow)")
+
+    @staticmethod
+    def _raise(ctx, out, cause):
         raise RuntimeError(f"detect_anomaly: {ctx.name} produced {_describe(out)} in forward, "
                            f"output shape {tuple(out.shape)}, {_where(ctx)}{cause}")
+
+
+def _has(array, test) -> bool:
+    return array.dtype.kind in "fc" and bool(test(array).any())
 
 
 def is_anomaly_enabled() -> bool:

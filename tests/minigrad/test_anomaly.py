@@ -25,7 +25,7 @@ def test_forward_nan_names_op_and_user_line():
     message = str(info.value)
     assert "Log produced NaN (1 of 2 elements)" in message
     assert f"test_anomaly.py:{_line_of('LOG-LINE')}" in message
-    assert "inputs were all finite" in message
+    assert "inputs held no NaN, so this op made it" in message
 
 
 def test_inf_in_forward_is_caught():
@@ -52,7 +52,7 @@ def test_nan_from_data_is_reported_at_first_consumer_as_preexisting():
     message = str(info.value)
     assert "Mul produced NaN" in message
     assert "input 1 (shape (2,), data, or the result of ops run without gradient tracking)" \
-        in message and "already held NaN/Inf" in message
+        in message and "already held NaN when it arrived" in message
 
 
 def test_backward_nan_names_op_and_creation_line():
@@ -149,3 +149,34 @@ def test_works_as_decorator():
     with pytest.raises(RuntimeError, match="Log produced"):
         step(mg.tensor([0.0], requires_grad=True))
     assert _HOOKS.on_record is None
+
+
+def test_intended_infinities_are_not_anomalies():
+    import nn
+    x = mg.tensor(np.arange(32, dtype=np.float32).reshape(1, 2, 4, 4) / 7, requires_grad=True)
+    scores = mg.tensor([[1.0, 2.0, 3.0]], requires_grad=True)
+    mask = np.array([[True, True, False]])
+    with mg.detect_anomaly():
+        pooled = nn.functional.max_pool2d(x, 3, stride=1, padding=1)   # pads with -inf
+        masked = mg.where(mask, scores, -np.inf)                       # a -inf mask
+        probs = mg.softmax(masked, dim=1)
+        additive = mg.log_softmax(scores + mg.tensor([[0.0, -np.inf, 0.0]]), dim=1)
+        (pooled.sum() + probs[0, 0] + additive[0, 0]).backward()
+    np.testing.assert_allclose(probs.data, [[1 / (1 + np.e), np.e / (1 + np.e), 0.0]],
+                               rtol=1e-6)
+    assert np.isfinite(x.grad.data).all() and np.isfinite(scores.grad.data).all()
+
+
+def test_nan_made_from_infinities_is_reported():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    with mg.detect_anomaly(), pytest.raises(RuntimeError) as info:
+        inf = x * mg.tensor([np.inf, 1.0])           # Inf from the data: allowed
+        inf - inf                                      # inf - inf = NaN: made here
+    assert "Sub produced NaN" in str(info.value) and "held no NaN" in str(info.value)
+
+
+def test_overflow_to_inf_is_reported():
+    x = mg.tensor([1.0, 100.0], requires_grad=True)
+    with mg.detect_anomaly(), np.errstate(over="ignore"):
+        with pytest.raises(RuntimeError, match=r"Exp produced Inf \(1 of 2 elements\)"):
+            mg.exp(x)

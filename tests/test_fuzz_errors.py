@@ -186,8 +186,8 @@ def _check_call(target_id, fn, args, kwargs):
     try:
         with np.errstate(all="ignore"):                     # NaN from log(-1) is fine here
             out = fn(*args, **kwargs)
-        if isinstance(out, mg.Tensor) and out.grad_fn is not None:
-            out.backward(np.ones(out.shape, out.dtype))        # backward must not leak either
+            if isinstance(out, mg.Tensor) and out.grad_fn is not None:
+                out.backward(np.ones(out.shape, out.dtype))    # backward must not leak either
         STATS["returned"] += 1
         return
     except _Timeout:

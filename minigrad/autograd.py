@@ -5,6 +5,8 @@ with a broadcast shape and `sum_to_shape` sums it back (the one place un-broadca
 """
 import numpy as np
 
+from .backend import array_module
+
 FREED_MESSAGE = ("backward through a graph that was already freed (node {node}): pass "
                  "retain_graph=True to the first backward() if you need to backpropagate twice")
 
@@ -114,8 +116,8 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool = False, observe
             parent = tensor.grad_fn
             if g is not None:
                 data = tensor.data
-                if type(g) is not ndarray:
-                    g = np.asarray(g)
+                if type(g) is not ndarray:              # a number, or another backend's array
+                    g = array_module(g).asarray(g)
                 if g.shape != data.shape:
                     g = sum_to_shape(g, data.shape, node.name)
                 if g.dtype is not data.dtype and g.dtype != data.dtype:
@@ -133,7 +135,7 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool = False, observe
                 consumers[parent] = remaining
                 if remaining == 0:
                     if parent not in pending:
-                        pending[parent] = np.zeros_like(tensor.data)
+                        pending[parent] = array_module(tensor.data).zeros_like(tensor.data)
                     ready.append(parent)
         if not retain_graph:
             node.saved_tensors = ()
@@ -144,6 +146,6 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool = False, observe
 def _accumulate_leaf(tensor, g: np.ndarray):
     if tensor.grad is None:
         from .tensor import Tensor
-        tensor.grad = Tensor._wrap(np.array(g, dtype=tensor.data.dtype, copy=True))
+        tensor.grad = Tensor._wrap(g.astype(tensor.data.dtype, copy=True))   # never alias g
     else:
         tensor.grad.data += g

@@ -272,7 +272,7 @@ class Clamp(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         low, high = ctx.bounds
-        inside = np.ones(x.shape, dtype=bool)
+        inside = array_module(x).ones(x.shape, dtype=bool)
         if low is not None:
             inside &= x >= low
         if high is not None:

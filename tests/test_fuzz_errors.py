@@ -247,6 +247,8 @@ def _in_scratch_folder_and_report():
           f"returned, {STATS['raised']} raised a documented error; {len(paths)} distinct error "
           f"paths (type, op, message template), "
           f"{len({(kind, template) for kind, _, template in paths})} distinct across ops; "
+          f"{sum(not _python_call_error(t) for _, _, t in paths)} of them raised by "
+          f"minigrad/nn checks rather than Python's argument binding; "
           f"by type: {dict(collections.Counter(kind for kind, _, _ in paths))}; "
           f"{len(STATS['unformatted'])} paths carry a message not in the `<op>: ...` form "
           "(Python's or NumPy's own wording, raised from minigrad/nn code)")

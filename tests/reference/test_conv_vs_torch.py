@@ -10,6 +10,8 @@ from nn.functional import avg_pool2d, conv2d, max_pool2d
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
+# torch warns that "same" padding with an even kernel copies the input; that is its business
+pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same'")
 
 
 @st.composite

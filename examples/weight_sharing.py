@@ -113,10 +113,11 @@ def main(argv=None) -> dict:
     print(f"bias gradient: conv2d {conv.bias.grad.item():.4f}, naive {bias.grad.item():.4f}, "
           f"sum of the upstream gradient {g.sum():.4f}")
     small = draw_small_case(args.out)
-    return {"kernel_uses_5x5": small["kernel_uses"], "files": small["files"], "out_shape": fast_out.shape, "n_params": n_params,
+    return {"out_shape": fast_out.shape, "n_params": n_params,
             "n_positions": len(per_position), "n_contributions": len(contributions),
-            "diffs": diffs, "forward_diff": same_forward,
-            "fast_grad": fast_grad, "by_hand": by_hand}
+            "diffs": diffs, "forward_diff": same_forward, "fast_grad": fast_grad,
+            "by_hand": by_hand, "kernel_uses_5x5": small["kernel_uses"],
+            "files": small["files"]}
 
 
 if __name__ == "__main__":

@@ -176,3 +176,31 @@ def test_mnist_cnn_default_run_reaches_97_percent(tmp_path):
     accuracy = float(re.search(r"test accuracy ([\d.]+) after 8 epoch", done.stdout).group(1))
     assert accuracy >= 0.97
     assert_png(tmp_path / "mnist_cnn_filters.png")
+
+
+def _write_idx(path, magic: int, array: np.ndarray) -> None:
+    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    path.write_bytes(header + array.astype(np.uint8).tobytes())
+
+
+@pytest.mark.skipif(not HAS_MATPLOTLIB, reason="needs matplotlib")
+def test_mnist_cnn_trains_from_idx_files_with_sgd(tmp_path, capsys):
+    """--data DIR reads the four IDX files (here tiny random ones) instead of the 5k set."""
+    rng = np.random.default_rng(0)
+    data = tmp_path / "mnist"
+    data.mkdir()
+    for prefix, n in (("train", 40), ("t10k", 20)):
+        _write_idx(data / f"{prefix}-images-idx3-ubyte", 2051,
+                   rng.integers(0, 256, size=(n, 28, 28)))
+        _write_idx(data / f"{prefix}-labels-idx1-ubyte", 2049, rng.integers(0, 10, size=n))
+    out = tmp_path / "out"
+    result = load_example("mnist_cnn").main(
+        ["--data", str(data), "--epochs", "2", "--batch-size", "16", "--optimizer", "sgd",
+         "--out", str(out)])
+    assert "data: 40 train / 20 test digits (IDX files in" in capsys.readouterr().out
+    assert len(result["history"]["test_acc"]) == 2
+    assert all(np.isfinite(result["history"]["train_loss"]))
+    checkpoint = mg.load(result["files"]["checkpoint"])
+    assert checkpoint["epoch"] == 1
+    assert checkpoint["optimizer"]["param_groups"][0]["momentum"] == 0.9
+    assert checkpoint["optimizer"]["param_groups"][0]["lr"] == pytest.approx(0.05 * 0.7)

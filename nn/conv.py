@@ -1,9 +1,10 @@
 """2-D convolution: `conv2d` and the `Conv2D` module — the whole conv story in one file.
 
 `conv2d` is composed from minigrad's public ops only: the sliding-window view (im2col), a
-reshape and one matrix product per sample, plus a broadcast bias add. Its backward therefore
-needs no code of its own: the kernel's gradient is autodiff's sum over every position the
-kernel was applied at (weight sharing), and the input's gradient is the window view's col2im.
+permute + reshape and one matrix product for the whole batch, plus a bias add. Its backward
+therefore needs no code of its own: the kernel's gradient is autodiff's sum over every
+position the kernel was applied at (weight sharing), and the input's gradient is the window
+view's col2im.
 """
 import numpy as np
 

@@ -7,6 +7,7 @@ recording, stores a `Context` as the output's `grad_fn`: the graph node that `ba
 import numpy as np
 
 from . import grad_mode
+from .backend import array_module
 
 _FLOAT_KINDS = "fc"
 
@@ -92,8 +93,8 @@ class Function:
             out = cls.forward(ctx, *raw, **kwargs)
         except (ValueError, TypeError, IndexError, ArithmeticError) as error:
             raise _op_error(cls, args, error) from error
-        if type(out) is not np.ndarray:
-            out = np.asarray(out)
+        if type(out) is not np.ndarray:            # a number, or another backend's array
+            out = array_module(out).asarray(out)
         result = Tensor.__new__(Tensor)
         result.data = out
         result.grad = None

@@ -5,6 +5,7 @@ the KH x KW window under it. Backward is col2im: each kernel tap (i, j) adds its
 gradient back onto the positions it read, a loop over the KH*KW taps with vectorised adds, so a
 pixel covered by several windows receives the sum of their gradients.
 """
+import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..backend import array_module
@@ -38,9 +39,11 @@ class SlidingWindow(Function):
         ow = (w - dw * (kw - 1) - 1) // sw + 1
         ctx.padded_shape = x.shape
         sn, sc, s_h, s_w = x.strides
-        return as_strided(x, shape=(n, c, oh, ow, kh, kw),
-                          strides=(sn, sc, s_h * sh, s_w * sw, s_h * dh, s_w * dw),
-                          writeable=False)
+        shape = (n, c, oh, ow, kh, kw)
+        strides = (sn, sc, s_h * sh, s_w * sw, s_h * dh, s_w * dw)
+        if xp is not np:                     # CuPy's as_strided has no `writeable` flag
+            return xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
+        return as_strided(x, shape=shape, strides=strides, writeable=False)
 
     @staticmethod
     def backward(ctx, grad):

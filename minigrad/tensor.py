@@ -8,6 +8,7 @@ import numpy as np
 from . import function as _function
 from . import grad_mode
 from ._checks import as_dtype, broadcast_shape, check_floating
+from .backend import array_module
 from .autograd import run_backward, _accumulate_leaf
 from .ops.elementwise import Add, Div, Mul, Neg, Pow, Sub
 
@@ -159,7 +160,9 @@ class Tensor:
                     "pass gradient= of the same shape")
             gradient = np.ones_like(self.data)
         else:
-            gradient = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+            if isinstance(gradient, Tensor):
+                gradient = gradient.data
+            gradient = array_module(self.data).asarray(gradient)    # onto self's backend
             if gradient.shape != self.shape:
                 raise ValueError(f"backward: gradient has shape {gradient.shape} but the tensor "
                                  f"has shape {self.shape}; they must match")

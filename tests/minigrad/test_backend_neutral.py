@@ -11,7 +11,7 @@ import types
 
 import numpy as np
 import pytest
-from hypothesis import Phase, given, settings
+from hypothesis import Phase, given, settings, strategies as st
 
 from minigrad import Tensor
 from op_table import OPS
@@ -99,14 +99,17 @@ def test_the_fake_backend_is_selected(fake_cupy):
 @pytest.mark.parametrize("op", [pytest.param(op, id=op.name) for op in OPS])
 def test_forward_and_backward_stay_on_the_inputs_array_module(op, fake_cupy):
     @settings(max_examples=5, database=None, phases=[Phase.generate])
-    @given(op.cases)
-    def check(case):
+    @given(op.cases, st.booleans())
+    def check(case, explicit_gradient):
         expected = op.fn(*case.tensors, **case.kwargs)
         inputs = [_device_tensor(t) for t in case.tensors]
         out = op.fn(*inputs, **case.kwargs)
         assert type(out.data) is DeviceArray, f"forward returned {type(out.data).__name__}"
         np.testing.assert_allclose(out.data, expected.data, rtol=1e-12, atol=1e-12)
-        out.sum().backward()
+        if explicit_gradient:
+            out.backward(np.ones(out.shape))          # a NumPy gradient moves to the device
+        else:
+            out.sum().backward()
         for t in inputs:
             assert type(t.grad.data) is DeviceArray, \
                 f"gradient left the device: {type(t.grad.data).__name__}"

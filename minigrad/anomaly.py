@@ -24,6 +24,7 @@ import sys
 
 import numpy as np
 
+from .backend import array_module
 from .function import _HOOKS
 from .tensor import _OBSERVER, Tensor
 
@@ -75,17 +76,19 @@ def _creation_site(library_dirs: tuple) -> CreationSite | None:
     return CreationSite(code.co_filename, frame.f_lineno, code.co_name, line)
 
 
-def _describe(array: np.ndarray) -> str:
+def _describe(array) -> str:
     """'NaN', 'Inf' or 'NaN and Inf', with how many of the elements."""
-    nan = int(np.isnan(array).sum())
-    inf = int(np.isinf(array).sum())
+    xp = array_module(array)
+    nan = int(xp.isnan(array).sum())
+    inf = int(xp.isinf(array).sum())
     kinds = " and ".join(k for k, n in (("NaN", nan), ("Inf", inf)) if n)
     return f"{kinds} ({nan + inf} of {array.size} elements)"
 
 
 def _finite(array) -> bool:
-    array = np.asarray(array)
-    return array.dtype.kind not in "fc" or bool(np.isfinite(array).all())
+    if not hasattr(array, "dtype"):
+        array = np.asarray(array)
+    return array.dtype.kind not in "fc" or bool(array_module(array).isfinite(array).all())
 
 
 def _where(ctx) -> str:
@@ -115,7 +118,7 @@ class _AnomalyObserver:
         if not _finite(grad):
             raise RuntimeError(
                 f"detect_anomaly: the gradient reaching {node.name} ({_where(node)}) holds "
-                f"{_describe(np.asarray(grad))}; it is the sum of the gradients from the op's "
+                f"{_describe(grad)}; it is the sum of the gradients from the op's "
                 "uses, or the gradient given to backward() — a sum that overflowed, or a bad "
                 "gradient= argument; scale the loss down or check gradient=")
 
@@ -168,8 +171,8 @@ class detect_anomaly(contextlib.ContextDecorator):
         if _finite(out):
             return
         tensors = [(i, t) for i, t in enumerate(ctx.inputs) if isinstance(t, Tensor)]
-        if np.isnan(out).any():
-            with_nan = [(i, t) for i, t in tensors if _has(t.data, np.isnan)]
+        if _has(out, "isnan"):
+            with_nan = [(i, t) for i, t in tensors if _has(t.data, "isnan")]
             if not with_nan:
                 self._raise(ctx, out, "; its inputs held no NaN, so this op made it (e.g. "
                             "log of a negative number, 0/0, inf - inf, 0 * inf)")
@@ -181,7 +184,7 @@ class detect_anomaly(contextlib.ContextDecorator):
                             "— check the data, or the ops that made that input")
             return                     # NaN from a recorded op made before the block
         scalars = [a for a in ctx.inputs if isinstance(a, (float, np.floating))]
-        if not any(_has(t.data, np.isinf) for _, t in tensors) and all(map(np.isfinite,
+        if not any(_has(t.data, "isinf") for _, t in tensors) and all(map(np.isfinite,
                                                                            scalars)):
             self._raise(ctx, out, "; its inputs were all finite, so this op made it "
                         "(e.g. log of 0, division by 0, exp overflow)")
@@ -192,8 +195,9 @@ class detect_anomaly(contextlib.ContextDecorator):
                            f"output shape {tuple(out.shape)}, {_where(ctx)}{cause}")
 
 
-def _has(array, test) -> bool:
-    return array.dtype.kind in "fc" and bool(test(array).any())
+def _has(array, test: str) -> bool:
+    """Does a floating `array` hold any element for which xp.<test> (isnan, isinf) is true?"""
+    return array.dtype.kind in "fc" and bool(getattr(array_module(array), test)(array).any())
 
 
 def is_anomaly_enabled() -> bool:

@@ -74,8 +74,9 @@ class DataLoader:
             yield order[start:start + self.batch_size]
 
     def __iter__(self):
-        if isinstance(self.dataset, TensorDataset):
-            # Fast path: one fancy-indexing gather per tensor instead of N items + np.stack.
+        if type(self.dataset).__getitem__ is TensorDataset.__getitem__:
+            # Fast path: one fancy-indexing gather per tensor instead of N items + np.stack
+            # (not for subclasses that override __getitem__, e.g. to transform samples).
             arrays = [t.data for t in self.dataset.tensors]
             for indices in self._batches_of_indices():
                 yield tuple(Tensor(a[indices]) for a in arrays)

@@ -83,6 +83,16 @@ def test_shuffle_reproducible_under_manual_seed_and_differs_between_epochs():
     assert [i for b in first[0] for i in b] != list(range(50))
 
 
+def test_tensor_dataset_subclass_with_its_own_getitem_is_respected():
+    class Doubled(TensorDataset):
+        def __getitem__(self, index):
+            (x,) = super().__getitem__(index)
+            return (x * 2,)
+
+    (batch,) = next(iter(DataLoader(Doubled(np.arange(4, dtype=np.float32)), batch_size=4)))
+    assert batch.tolist() == [0.0, 2.0, 4.0, 6.0]
+
+
 def test_single_tensor_dataset_and_plain_list():
     loader = DataLoader([1.5, 2.5, 3.5], batch_size=2)
     batches = list(loader)

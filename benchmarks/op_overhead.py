@@ -37,21 +37,24 @@ def elementwise_chain(x, a, b, length):
     return y.sum()
 
 
-def time_chain(make_leaf, repeats):
-    """Best-of-`repeats` (forward, backward) seconds per op of the 1,000-op chain."""
-    x, a, b = make_leaf(), make_leaf(), make_leaf()
-    best_forward = best_backward = float("inf")
+def time_chains(make_leaf_by_name, repeats):
+    """Best-of-`repeats` (forward, backward) seconds per op of the 1,000-op chain, for each
+    framework. The frameworks take turns within each repeat, so a busy machine slows them
+    alike instead of skewing the ratio."""
+    leaves = {name: [make() for _ in range(3)] for name, make in make_leaf_by_name.items()}
+    best = {name: [float("inf"), float("inf")] for name in make_leaf_by_name}
     for _ in range(repeats):
-        for leaf in (x, a, b):
-            leaf.grad = None
-        start = time.perf_counter()
-        loss = elementwise_chain(x, a, b, CHAIN)
-        middle = time.perf_counter()
-        loss.backward()
-        end = time.perf_counter()
-        best_forward = min(best_forward, middle - start)
-        best_backward = min(best_backward, end - middle)
-    return best_forward / CHAIN, best_backward / CHAIN
+        for name, (x, a, b) in leaves.items():
+            for leaf in (x, a, b):
+                leaf.grad = None
+            start = time.perf_counter()
+            loss = elementwise_chain(x, a, b, CHAIN)
+            middle = time.perf_counter()
+            loss.backward()
+            end = time.perf_counter()
+            best[name][0] = min(best[name][0], middle - start)
+            best[name][1] = min(best[name][1], end - middle)
+    return {name: (forward / CHAIN, backward / CHAIN) for name, (forward, backward) in best.items()}
 
 
 def time_long_chain(length):
@@ -73,12 +76,12 @@ def time_long_chain(length):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="long chains of 1e4 and 1e5 ops")
-    parser.add_argument("--repeats", type=int, default=7, help="best of this many runs")
+    parser.add_argument("--repeats", type=int, default=15, help="best of this many runs")
     args = parser.parse_args()
     print(f"python {platform.python_version()}, numpy {np.__version__}, "
           f"{platform.processor() or platform.machine()}")
 
-    rows = [("minigrad", time_chain(lambda: mg.randn(*SHAPE, requires_grad=True), args.repeats))]
+    makers = {"minigrad": lambda: mg.randn(*SHAPE, requires_grad=True)}
     try:
         import torch
     except ImportError:
@@ -86,8 +89,8 @@ def main():
         print("torch not installed: minigrad only")
     if torch is not None:
         torch.set_num_threads(1)
-        rows.append((f"torch {torch.__version__}",
-                     time_chain(lambda: torch.randn(*SHAPE, requires_grad=True), args.repeats)))
+        makers[f"torch {torch.__version__}"] = lambda: torch.randn(*SHAPE, requires_grad=True)
+    rows = list(time_chains(makers, args.repeats).items())
 
     print(f"\nchain of {CHAIN} elementwise ops on shape {SHAPE}, microseconds per op "
           f"(best of {args.repeats})")

@@ -190,7 +190,12 @@ class Module:
         for key, target in own.items():
             if key in state_dict:
                 value = state_dict[key]
-                shape = np.shape(value.data if isinstance(value, Tensor) else value)
+                array = _numeric_array(value)
+                if array is None:
+                    mismatched.append(f"bad value for {key}: a {type(value).__name__}, not a "
+                                      "numeric tensor or array")
+                    continue
+                shape = array.shape
                 if shape != target.shape:
                     mismatched.append(f"size mismatch for {key}: copying a param with shape "
                                       f"{shape} from the checkpoint, the shape in the current "
@@ -208,8 +213,7 @@ class Module:
         with mg.no_grad():
             for key, target in own.items():
                 if key in state_dict:
-                    value = state_dict[key]
-                    array = value.data if isinstance(value, Tensor) else np.asarray(value)
+                    array = _numeric_array(state_dict[key])
                     target.data = np.array(array, dtype=target.dtype, copy=True)
                     target._version += 1
         return missing, unexpected
@@ -232,3 +236,14 @@ class Module:
         if not body:
             return f"{type(self).__name__}()"
         return f"{type(self).__name__}(\n  " + "\n  ".join(body) + "\n)"
+
+
+def _numeric_array(value):
+    """`value` (a Tensor, array or nested list of numbers) as an array; None if it is not one."""
+    if isinstance(value, Tensor):
+        return value.data
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError):          # ragged lists, odd objects
+        return None
+    return array if array.dtype.kind in "biuf" else None

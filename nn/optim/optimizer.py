@@ -92,6 +92,9 @@ class Optimizer:
         if not isinstance(groups, (list, tuple)) or len(groups) != 1:
             raise ValueError(f"{name}.load_state_dict: expected one parameter group, got "
                              f"{len(groups) if isinstance(groups, (list, tuple)) else groups!r}")
+        if not isinstance(groups[0], dict):
+            raise ValueError(f"{name}.load_state_dict: the parameter group must be a dict, got "
+                             f"{type(groups[0]).__name__}")
         group = dict(groups[0])
         count = len(group.pop("params", ()))
         if count != len(self.params):
@@ -102,8 +105,15 @@ class Optimizer:
             raise ValueError(f"{name}.load_state_dict: hyperparameters {sorted(group)} do not "
                              f"match {sorted(self.hyperparameters)}; was it saved by another "
                              "optimizer type?")
+        if not isinstance(state_dict["state"], dict):
+            raise ValueError(f"{name}.load_state_dict: 'state' must be a dict (parameter index "
+                             f"-> dict of values), got {type(state_dict['state']).__name__}")
         state = {}
         for key, entries in state_dict["state"].items():
+            if not (isinstance(key, (int, np.integer)) and not isinstance(key, bool)
+                    or isinstance(key, str) and key.isdigit()) or not isinstance(entries, dict):
+                raise ValueError(f"{name}.load_state_dict: 'state' must map parameter indices "
+                                 f"to dicts, got {key!r} -> {type(entries).__name__}")
             index = int(key)
             if not 0 <= index < len(self.params):
                 raise ValueError(f"{name}.load_state_dict: state for parameter {index}, but "
@@ -112,6 +122,10 @@ class Optimizer:
             state[index] = {}
             for k, v in entries.items():
                 v = v.data if isinstance(v, Tensor) else v
+                if not (isinstance(v, (int, float, np.number)) or isinstance(v, np.ndarray)
+                        and v.dtype.kind in "biuf"):
+                    raise ValueError(f"{name}.load_state_dict: {k} of parameter {index} is a "
+                                     f"{type(v).__name__}, not a number or numeric array")
                 if isinstance(v, np.ndarray) and v.ndim > 0:
                     if v.shape != param.shape:
                         raise ValueError(f"{name}.load_state_dict: {k} of parameter {index} "

@@ -64,8 +64,20 @@ def _public_functions(module, names=None):
         yield name, obj
 
 
+def _public_methods(cls) -> list:
+    return sorted(n for n, v in vars(cls).items()
+                  if not n.startswith("_") and callable(v) and n != "forward")
+
+
+def _module_with_state() -> nn.Module:
+    """A module with parameters, a buffer and a child, for Module's own methods."""
+    return nn.Sequential(nn.Conv2D(1, 2, kernel_size=2), nn.BatchNorm2D(2))
+
+
 def _targets() -> list:
-    """(id, kind, callable) for everything public; kind is "fn", "method" or "forward"."""
+    """(id, kind, target) for everything public; kind says how the test gets a callable:
+    "fn" (call it), "method" (a Tensor method, by name), "forward" (a layer instance),
+    "module_method" / "optimizer_method" (a method, by name, of a ready Module / optimizer)."""
     targets = []
     for name, fn in _public_functions(mg, mg.__all__):
         if name not in SKIP_MG:
@@ -85,6 +97,10 @@ def _targets() -> list:
             targets.append((f"nn.{module_name}.{name}", "fn", fn))
     targets.append(("nn.summary", "fn", nn.summary))
     layers = _valid_layers()
+    for name in _public_methods(nn.Module):
+        targets.append((f"nn.Module.{name}", "module_method", name))
+    for name in _public_methods(nn.optim.Optimizer):
+        targets.append((f"nn.optim.Optimizer.{name}", "optimizer_method", name))
     for name, cls in _public_functions(nn, nn.__all__):
         if not (inspect.isclass(cls) and issubclass(cls, nn.Module)):
             continue
@@ -267,12 +283,26 @@ def test_fuzzed_call_raises_only_documented_errors(target_id, kind, target, data
     if kind == "method":
         receiver = data.draw(tensors(), label="self")
         fn = getattr(receiver, target)
+    elif kind == "module_method":
+        fn = getattr(_module_with_state(), target)
+    elif kind == "optimizer_method":
+        model = _module_with_state()
+        optimizer = data.draw(st.sampled_from(["SGD", "Adam", "AdamW"]), label="optimizer")
+        fn = getattr(getattr(nn.optim, optimizer)(model.parameters(), lr=0.1), target)
     elif kind == "forward":
         fn = target()
         if data.draw(st.booleans(), label="eval"):
             fn.eval()
     else:
         fn = target
+    if target == "load_state_dict" and data.draw(st.booleans(), label="corrupt own state"):
+        owner = fn.__self__
+        if isinstance(owner, nn.optim.Optimizer):     # give it a state to corrupt
+            for p in owner.params if hasattr(owner, "params") else []:
+                p.grad = mg.ones_like(p)
+            owner.step()
+        _check_call(target_id, fn, [_corrupted(owner.state_dict(), data)], {})
+        return
     arity = _arity(fn)
     count = data.draw(st.integers(0, arity + 1), label="number of args")
     values = data.draw(st.sampled_from([SHAPED, VALUES]), label="kind of arguments")
@@ -283,6 +313,33 @@ def test_fuzzed_call_raises_only_documented_errors(target_id, kind, target, data
         for name in data.draw(st.lists(st.sampled_from(names), max_size=2, unique=True)):
             kwargs[name] = data.draw(VALUES, label=name)
     _check_call(target_id, fn, args, kwargs)
+
+
+def _corrupted(state, data):
+    """A state_dict with one entry deleted, replaced by a fuzzed value, or one entry added."""
+    paths, stack = [], [((), state)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                paths.append(path + (key,))
+                stack.append((path + (key,), value))
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                stack.append((path + (i,), value))
+    path = data.draw(st.sampled_from(paths), label="entry")
+    parent = state
+    for key in path[:-1]:
+        parent = parent[key]
+    action = data.draw(st.sampled_from(["delete", "replace", "add"]), label="action")
+    if action == "delete":
+        del parent[path[-1]]
+    elif action == "replace":
+        parent[path[-1]] = data.draw(st.one_of(SHAPED, VALUES), label="new value")
+    else:
+        parent[data.draw(st.one_of(st.integers(-1, 9), st.text(max_size=3)), label="key")] = \
+            data.draw(VALUES, label="added value")
+    return state
 
 
 def test_every_public_name_is_fuzzed():

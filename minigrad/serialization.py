@@ -89,7 +89,7 @@ def save(obj, path) -> None:
 
     The write is atomic: the file at `path` is either the old one or the complete new one.
     """
-    path = os.fspath(path)
+    path = _path(path, "save", "mg.save(obj, path)")
     arrays = {}
     manifest = {"format": FORMAT, "version": VERSION, "root": _encode(obj, arrays, "obj")}
     folder = os.path.dirname(os.path.abspath(path))
@@ -101,11 +101,22 @@ def save(obj, path) -> None:
             np.savez(file, **{MANIFEST_KEY: np.array(json.dumps(manifest))}, **arrays)
             file.flush()
             os.fsync(file.fileno())
+        os.chmod(temporary, _file_mode(path))
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
             os.remove(temporary)
         raise
+
+
+def _file_mode(path) -> int:
+    """The permissions the saved file should get: the old file's, or what open() would give
+    (mkstemp creates its file readable by the owner only)."""
+    if os.path.exists(path):
+        return os.stat(path).st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def load(path):
@@ -114,7 +125,7 @@ def load(path):
     Raises FileNotFoundError for a missing file and ValueError naming the file for anything
     truncated, corrupt or not written by mg.save.
     """
-    path = os.fspath(path)
+    path = _path(path, "load", "mg.load(path)")
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no such file: {path}")
     try:
@@ -144,6 +155,13 @@ def load(path):
             raise
         raise ValueError(f"load: {path} is corrupt: its manifest is malformed "
                          f"({type(error).__name__}: {error})") from None
+
+
+def _path(path, op: str, usage: str) -> str:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{op}: the path must be a str or os.PathLike, got "
+                        f"{type(path).__name__}; call it as {usage}")
+    return os.fspath(path)
 
 
 def _open_archive(path):

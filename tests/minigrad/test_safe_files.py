@@ -215,3 +215,14 @@ def test_directory_is_refused(tmp_path):
     with pytest.raises(ValueError, match=f"load: {tmp_path}"):
         mg.load(tmp_path)
     assert os.path.isdir(tmp_path)
+
+
+def test_swapped_arguments_are_a_type_error(tmp_path):
+    path = tmp_path / "c.npz"
+    with pytest.raises(TypeError, match=r"save: the path must be a str or os.PathLike, got "
+                                        r"PosixPath|save: the path must .* got dict"):
+        mg.save(str(path), {"a": 1})
+    with pytest.raises(TypeError, match=r"load: the path must be a str or os.PathLike, got "
+                                        r"NoneType; call it as mg.load\(path\)"):
+        mg.load(None)
+    assert not path.exists()

@@ -1,5 +1,6 @@
 """Resume exactly: N steps, mg.save, mg.load in a FRESH process, M more steps == N+M straight,
 bit for bit (parameters and optimizer state), for SGD with momentum and for Adam."""
+import importlib.util
 import os
 import subprocess
 import sys
@@ -9,10 +10,11 @@ import pytest
 
 import minigrad as mg
 
-sys.path.insert(0, os.path.dirname(__file__))
-import resume_worker  # noqa: E402
-
 WORKER = os.path.join(os.path.dirname(__file__), "resume_worker.py")
+# loaded from its file: putting tests/ on sys.path would let tests/minigrad shadow minigrad
+_spec = importlib.util.spec_from_file_location("resume_worker", WORKER)
+resume_worker = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(resume_worker)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 

@@ -83,12 +83,21 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run the op on Tensors (or plain values) and record it for backward when needed."""
-        # List comprehensions, not generator expressions: this runs once per op, and the
-        # per-op overhead is what the benchmark (benchmarks/op_overhead.py) measures.
-        needs_input_grad = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
+        # One plain loop gathers everything about the arguments: this runs once per op, and
+        # the per-op overhead is what benchmarks/op_overhead.py measures.
+        raw, needs, versions = [], [], []
+        for a in args:
+            if isinstance(a, Tensor):
+                raw.append(a.data)
+                needs.append(a.requires_grad)
+                versions.append(a._version)
+            else:
+                raw.append(a)
+                needs.append(False)
+                versions.append(None)
+        needs_input_grad = tuple(needs)
         record = True in needs_input_grad and grad_mode.STATE.enabled
         ctx = Context(cls, args, needs_input_grad)
-        raw = [a.data if isinstance(a, Tensor) else a for a in args]
         try:
             out = cls.forward(ctx, *raw, **kwargs)
         except (ValueError, TypeError, IndexError, ArithmeticError) as error:
@@ -102,8 +111,7 @@ class Function:
         if record and out.dtype.kind in _FLOAT_KINDS:
             result.requires_grad = True
             result.grad_fn = ctx
-            ctx.input_versions = tuple([a._version if isinstance(a, Tensor) else None
-                                        for a in args])
+            ctx.input_versions = tuple(versions)
             if _HOOKS.on_record is not None:
                 _HOOKS.on_record(ctx, result)
         else:

@@ -214,7 +214,7 @@ class Abs(Function):
 
 
 class Maximum(Function):
-    """Elementwise max(x, y); ties split the gradient evenly."""
+    """Elementwise max(x, y); ties split the gradient evenly (half to each input)."""
 
     @staticmethod
     def forward(ctx, x, y):
@@ -229,20 +229,17 @@ class Maximum(Function):
         return grad * x_share, grad * (1.0 - x_share)
 
 
-class Minimum(Function):
-    """Elementwise min(x, y); ties split the gradient evenly."""
+class Minimum(Maximum):
+    """Elementwise min(x, y); ties split the gradient evenly.
+
+    The backward is Maximum's: the gradient goes to whichever input equals the output.
+    """
 
     @staticmethod
     def forward(ctx, x, y):
         out = array_module(x, y).minimum(x, y)
         ctx.save_for_backward(x, y, out)
         return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, y, out = ctx.saved_tensors
-        x_share = (x == out) * array_module(x).where(x == y, 0.5, 1.0)
-        return grad * x_share, grad * (1.0 - x_share)
 
 
 class Where(Function):

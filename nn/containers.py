@@ -23,7 +23,30 @@ def _position(index, length: int, op: str) -> int:
     return index % length
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: len, iteration, append and indexing (a slice
+    gives a container of the same kind, built by `_from_items`)."""
+
+    def append(self, module: Module):
+        """Add a module at the end (named by its position); returns self."""
+        name = type(self).__name__
+        self.add_module(str(len(self)), _check_module(module, f"{name}.append", len(self)))
+        return self
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        items = list(self._modules.items())
+        if isinstance(index, slice):
+            return self._from_items(items[index])
+        return items[_position(index, len(items), type(self).__name__)][1]
+
+
+class Sequential(_ModuleSequence):
     """Modules applied one after another: Sequential(a, b, c)(x) == c(b(a(x))).
 
     Also `Sequential(OrderedDict([("conv1", ...), ("relu1", ...)]))` (or a dict) to name
@@ -49,25 +72,12 @@ class Sequential(Module):
             x = module(x)
         return x
 
-    def append(self, module: Module) -> "Sequential":
-        """Add a module at the end (named by its position); returns self."""
-        self.add_module(str(len(self)), _check_module(module, "Sequential.append", len(self)))
-        return self
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def __getitem__(self, index):
-        items = list(self._modules.items())
-        if isinstance(index, slice):
-            return Sequential(OrderedDict(items[index]))
-        return items[_position(index, len(items), "Sequential")][1]
+    @staticmethod
+    def _from_items(items):
+        return Sequential(OrderedDict(items))            # a slice keeps the names
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules whose parameters the parent module sees (a plain Python list would
     hide them). Has no forward: iterate over it in the parent's forward.
 
@@ -80,26 +90,14 @@ class ModuleList(Module):
         super().__init__()
         self.extend(modules)
 
-    def append(self, module: Module) -> "ModuleList":
-        self.add_module(str(len(self)), _check_module(module, "ModuleList.append", len(self)))
-        return self
-
     def extend(self, modules) -> "ModuleList":
         for module in modules:
             self.append(module)
         return self
 
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def __getitem__(self, index):
-        modules = list(self._modules.values())
-        if isinstance(index, slice):
-            return ModuleList(modules[index])
-        return modules[_position(index, len(modules), "ModuleList")]
+    @staticmethod
+    def _from_items(items):
+        return ModuleList(module for _, module in items)
 
     def __setitem__(self, index, module: Module) -> None:
         position = _position(index, len(self), "ModuleList")

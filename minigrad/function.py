@@ -26,7 +26,7 @@ class Context:
     """
 
     __slots__ = ("function", "inputs", "needs_input_grad", "saved_tensors",
-                 "input_versions", "freed", "created_at", "__dict__", "__weakref__")
+                 "input_versions", "freed", "created_at", "_hooks", "__dict__", "__weakref__")
 
     def __init__(self, function=None, inputs=(), needs_input_grad=()):
         self.function = function
@@ -36,6 +36,7 @@ class Context:
         self.input_versions = None
         self.freed = False
         self.created_at = None
+        self._hooks = None
 
     def save_for_backward(self, *arrays):
         """Keep arrays needed by backward; released after backward unless retain_graph."""
@@ -108,6 +109,7 @@ class Function:
         result.data = out
         result.grad = None
         result._version = 0
+        result._hooks = None
         if record and out.dtype.kind in _FLOAT_KINDS:
             result.requires_grad = True
             result.grad_fn = ctx

@@ -9,7 +9,8 @@ from . import function as _function
 from . import grad_mode
 from ._checks import as_dtype, broadcast_shape, check_floating
 from .backend import array_module
-from .autograd import run_backward, _accumulate_leaf
+from .hooks import GradHooks, RemovableHandle, add_hook, check_callable
+from .autograd import accumulate_with_hooks, run_backward
 from .ops.elementwise import Add, Div, Mul, Neg, Pow, Sub
 
 
@@ -60,7 +61,7 @@ class Tensor:
     `Tensor(array)` wraps an array without copying it; `mg.tensor(...)` copies.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_version", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_version", "_hooks", "__weakref__")
     __array_ufunc__ = None          # numpy defers to Tensor's reflected operators
     __hash__ = object.__hash__      # tensors are dict keys (optimizer state, graphs)
 
@@ -69,6 +70,7 @@ class Tensor:
         self.grad = None
         self.grad_fn = None
         self._version = 0
+        self._hooks = None
         self.requires_grad = False
         if requires_grad:
             check_floating(self.data.dtype)
@@ -83,6 +85,7 @@ class Tensor:
         t.requires_grad = requires_grad
         t.grad_fn = None
         t._version = 0
+        t._hooks = None
         return t
 
     # --- attributes -------------------------------------------------------------------------
@@ -170,9 +173,49 @@ class Tensor:
                                  f"has shape {self.shape}; they must match")
             gradient = gradient.astype(self.dtype, copy=False)
         if self.grad_fn is None:
-            _accumulate_leaf(self, gradient)
+            accumulate_with_hooks(self, gradient)
         else:
             run_backward(self, gradient, retain_graph, observer=_OBSERVER.current)
+
+    def register_hook(self, hook) -> RemovableHandle:
+        """Call `hook(grad)` each time backward computes this tensor's gradient (as PyTorch).
+
+        `hook` gets the gradient as a Tensor and may return a replacement (same shape) or None
+        to keep it. For a leaf it runs once per backward, on the summed gradient, before it is
+        added to `.grad`; for an op's output, before the gradient flows on into the graph.
+        Returns a handle whose `remove()` unregisters the hook.
+        """
+        check_callable(hook, "register_hook")
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that does not "
+                               "require grad; create it with requires_grad=True (or call "
+                               "requires_grad_() on a leaf) first")
+        return add_hook(self._gradient_hooks().grad, hook)
+
+    def register_post_accumulate_grad_hook(self, hook) -> RemovableHandle:
+        """Call `hook(tensor)` after backward accumulated this leaf's `.grad` (as PyTorch).
+
+        Runs once per backward, as soon as every gradient for this leaf has arrived (while
+        the rest of the graph is still being processed), so the hook can start work on
+        `.grad` early, e.g. an all-reduce. Its return value is ignored.
+        """
+        check_callable(hook, "register_post_accumulate_grad_hook")
+        if self.grad_fn is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook: post accumulate grad hooks "
+                               "cannot be registered on non-leaf tensors (only leaves have a "
+                               ".grad that backward accumulates); use register_hook instead")
+        if not self.requires_grad:
+            raise RuntimeError("register_post_accumulate_grad_hook: cannot register a hook on a "
+                               "tensor that does not require grad; create it with "
+                               "requires_grad=True first")
+        return add_hook(self._gradient_hooks().post_accumulate, hook)
+
+    def _gradient_hooks(self) -> GradHooks:
+        """This tensor's hooks, created on first use: on the leaf, or on the op's node."""
+        owner = self if self.grad_fn is None else self.grad_fn
+        if owner._hooks is None:
+            owner._hooks = GradHooks()
+        return owner._hooks
 
     # --- in-place updates (for optimizers and initialisers; they bump the version) ----------
     def _check_inplace(self, op: str):

@@ -34,6 +34,8 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
 
     # --- registration -----------------------------------------------------------------------
     def __setattr__(self, name, value):
@@ -91,7 +93,45 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        if not (self._forward_pre_hooks or self._forward_hooks):
+            return self.forward(*args, **kwargs)
+        for hook, with_kwargs in tuple(self._forward_pre_hooks.values()):
+            if with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    args, kwargs = _pre_hook_result(result, hook)
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for hook, with_kwargs in tuple(self._forward_hooks.values()):
+            result = hook(self, args, kwargs, output) if with_kwargs else hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
+
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> mg.hooks.RemovableHandle:
+        """Call `hook(module, args)` before every `forward` (as PyTorch).
+
+        It may return new positional args (a tuple, or one value) or None to keep them; with
+        `with_kwargs=True` it is called as `hook(module, args, kwargs)` and may return an
+        `(args, kwargs)` pair. Returns a handle whose `remove()` unregisters the hook.
+        """
+        mg.hooks.check_callable(hook, "register_forward_pre_hook")
+        return mg.hooks.add_hook(self._forward_pre_hooks, (hook, bool(with_kwargs)), prepend)
+
+    def register_forward_hook(self, hook, *, prepend: bool = False,
+                              with_kwargs: bool = False) -> mg.hooks.RemovableHandle:
+        """Call `hook(module, args, output)` after every `forward` (as PyTorch).
+
+        It may return a replacement output, or None to keep it; with `with_kwargs=True` it is
+        called as `hook(module, args, kwargs, output)`. `args` are the positional arguments
+        forward received. Returns a handle whose `remove()` unregisters the hook.
+        """
+        mg.hooks.check_callable(hook, "register_forward_hook")
+        return mg.hooks.add_hook(self._forward_hooks, (hook, bool(with_kwargs)), prepend)
 
     # --- traversal --------------------------------------------------------------------------
     def named_modules(self, prefix: str = ""):
@@ -236,6 +276,16 @@ class Module:
         if not body:
             return f"{type(self).__name__}()"
         return f"{type(self).__name__}(\n  " + "\n  ".join(body) + "\n)"
+
+
+def _pre_hook_result(result, hook):
+    """A with_kwargs forward pre-hook's return value -> (args, kwargs)."""
+    if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict)):
+        raise RuntimeError(f"forward pre-hook {getattr(hook, '__name__', hook)!r} registered "
+                           "with with_kwargs=True must return None or a tuple (args, kwargs), "
+                           f"got {type(result).__name__}")
+    args, kwargs = result
+    return (args if isinstance(args, tuple) else (args,)), kwargs
 
 
 def _numeric_array(value):

@@ -12,7 +12,8 @@ from ._checks import DimensionError
 from .creation import (arange, full, ones, ones_like, rand, randint, randn, randperm, tensor,
                        zeros, zeros_like)
 from .function import Context, Function
-from .functional import (abs, argmax, argmin, cast, cat, clamp, clip, exp, expand, flatten, log,
+from . import return_types
+from .functional import (abs, amax, amin, argmax, argmin, cast, cat, clamp, clip, exp, expand, flatten, log,
                          log_softmax, logsumexp, matmul, max, maximum, mean, min, minimum,
                          permute, pad, pow, relu, reshape, sigmoid, sliding_window, softmax,
                          sqrt, squeeze,
@@ -44,7 +45,7 @@ __all__ = [
     "is_grad_enabled", "gradcheck", "GradcheckError",
     "DimensionError", "save", "load", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs",
     "clamp", "clip", "pow", "maximum", "minimum", "where", "sum", "mean", "max", "min", "var",
-    "std", "logsumexp", "softmax", "log_softmax", "argmax", "argmin", "reshape", "view",
+    "std", "logsumexp", "softmax", "log_softmax", "argmax", "argmin", "reshape", "view", "amax", "amin",
     "transpose", "permute", "flatten", "squeeze", "unsqueeze", "expand", "matmul", "cat",
     "stack", "pad", "cast", "sliding_window", "float32", "float64", "int64", "bool_", "random",
     "hooks",

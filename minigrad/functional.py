@@ -16,13 +16,14 @@ from .ops.linalg import MatMul
 from .ops.reduce import Max, Sum
 from .ops.shape import Cat, Expand, GetItem, Pad, Permute, Reshape
 from .ops.window import SlidingWindow, window_output_size
+from . import return_types
 from .tensor import Tensor
 
 __all__ = [
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "pow", "maximum",
-    "minimum", "where", "sum", "mean", "max", "min", "var", "std", "logsumexp", "softmax",
-    "log_softmax", "argmax", "argmin", "reshape", "view", "transpose", "permute", "flatten",
-    "squeeze", "unsqueeze", "expand", "matmul", "cat", "stack", "pad", "cast", "sliding_window",
+    "minimum", "where", "sum", "mean", "max", "min", "amax", "amin", "var", "std", "logsumexp",
+    "softmax", "log_softmax", "argmax", "argmin", "reshape", "view", "transpose", "permute",
+    "flatten",    "squeeze", "unsqueeze", "expand", "matmul", "cat", "stack", "pad", "cast", "sliding_window",
 ]
 
 
@@ -75,12 +76,18 @@ def _number_or_none(value, name: str, op: str):
     return value
 
 
+def clamp_bounds(min, max, op: str = "clamp") -> tuple:
+    """(low, high) as numbers or None, at least one given."""
+    low = _number_or_none(min, "min", op)
+    high = _number_or_none(max, "max", op)
+    if low is None and high is None:
+        raise ValueError(f"{op}: give at least one of min and max")
+    return low, high
+
+
 def clamp(x, min=None, max=None):
     """Limit values to [min, max]; either bound may be None (not both)."""
-    low = _number_or_none(min, "min", "clamp")
-    high = _number_or_none(max, "max", "clamp")
-    if low is None and high is None:
-        raise ValueError("clamp: give at least one of min and max")
+    low, high = clamp_bounds(min, max)
     return Clamp.apply(_tensor(x, "clamp"), low, high)
 
 
@@ -169,24 +176,74 @@ def mean(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
 
 
 def max(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """Largest value over `dim`; the gradient goes to the first maximum.
+    """The largest value, as torch.max: over everything -> a 0-d tensor; along one `dim` ->
+    the named tuple `(values, indices)`; `mg.max(a, b)` with a Tensor b -> `maximum(a, b)`.
 
-    `mg.max(a, b)` with a Tensor as second argument is the elementwise `maximum`.
+    Shapes: x (*s) -> values and indices (*s without dim, or size 1 there if keepdim).
+    Ties: `indices` names the first maximum, and the gradient goes to it. NaN counts as the
+    maximum. For several dims at once use `amax`.
     """
     if isinstance(dim, Tensor):
         return maximum(x, dim)
-    x, dims, keepdim = _reduction_args(x, dim, keepdim, axis, keepdims, "max")
-    _check_nonempty(x, dims, "max")
-    return Max.apply(x, dims, keepdim)
+    return _extreme(x, dim, keepdim, axis, keepdims, "max")
 
 
 def min(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """Smallest value over `dim` (= -max(-x)); the gradient goes to the first minimum."""
+    """The smallest value, as torch.min: like `max` (a 0-d tensor, or `(values, indices)`
+    along one `dim`; `mg.min(a, b)` is `minimum`). Gradient to the first minimum."""
     if isinstance(dim, Tensor):
         return minimum(x, dim)
-    x, dims, keepdim = _reduction_args(x, dim, keepdim, axis, keepdims, "min")
-    _check_nonempty(x, dims, "min")
+    return _extreme(x, dim, keepdim, axis, keepdims, "min")
+
+
+def amax(x, dim=(), keepdim=False, *, axis=None, keepdims=None):
+    """The largest value over `dim` (an int or a tuple; () or None: all dims), values only.
+
+    Shapes: x (*s) -> s without the dims (size 1 there if keepdim). The gradient goes to
+    the first maximum of each group (PyTorch splits it evenly among ties).
+    """
+    x, dims, keepdim = _amax_args(x, dim, keepdim, axis, keepdims, "amax")
+    return Max.apply(x, dims, keepdim)
+
+
+def amin(x, dim=(), keepdim=False, *, axis=None, keepdims=None):
+    """The smallest value over `dim` (see amax); the gradient goes to the first minimum."""
+    x, dims, keepdim = _amax_args(x, dim, keepdim, axis, keepdims, "amin")
     return -Max.apply(-x, dims, keepdim)
+
+
+def _amax_args(x, dim, keepdim, axis, keepdims, op):
+    x, dims, keepdim = _reduction_args(x, None if dim == () else dim, keepdim, axis, keepdims,
+                                       op)
+    _check_nonempty(x, dims, op)
+    return x, dims, keepdim
+
+
+def _extreme(x, dim, keepdim, axis, keepdims, op):
+    x = _tensor(x, op)
+    dim = pick_dim(dim, axis, op)
+    keepdim = pick_keepdim(keepdim, keepdims)
+    if dim is None:
+        if keepdim:
+            raise TypeError(f"{op}: keepdim needs a dim, e.g. {op}(x, dim=1, keepdim=True)")
+        dims = tuple(range(x.ndim))
+        _check_nonempty(x, dims, op)
+        return Max.apply(x, dims, False) if op == "max" else -Max.apply(-x, dims, False)
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"{op}: dim must be one int, got {dim!r}: {op}(x, dim) reduces one dim "
+                        f"and returns (values, indices), as PyTorch; for several dims use "
+                        f"mg.a{op}(x, dim={tuple(dim)!r})")
+    axis = normalize_dim(dim, x.ndim, op, x.shape)
+    dims = (axis,) if x.ndim else ()
+    _check_nonempty(x, dims, op)
+    if op == "max":
+        values = Max.apply(x, dims, keepdim)
+        picked = np.argmax(x.data, axis=axis, keepdims=keepdim) if x.ndim else np.array(0)
+    else:
+        values = -Max.apply(-x, dims, keepdim)
+        picked = np.argmin(x.data, axis=axis, keepdims=keepdim) if x.ndim else np.array(0)
+    result = return_types.max if op == "max" else return_types.min
+    return result(values, Tensor(picked.astype(np.int64, copy=False)))
 
 
 def _check_nonempty(x, dims, op):

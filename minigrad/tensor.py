@@ -3,10 +3,14 @@
 Operators and methods are one-line calls into `functional` (validation + primitives from
 `ops/`), so every op is defined in exactly one place.
 """
+import operator
+
 import numpy as np
 
 from . import function as _function
 from . import grad_mode
+from . import _inplace
+from . import random as _random
 from ._checks import as_dtype, broadcast_shape, check_floating
 from .backend import array_module
 from .hooks import GradHooks, RemovableHandle, add_hook, check_callable
@@ -217,15 +221,12 @@ class Tensor:
             owner._hooks = GradHooks()
         return owner._hooks
 
-    # --- in-place updates (for optimizers and initialisers; they bump the version) ----------
-    def _check_inplace(self, op: str):
-        if self.requires_grad and grad_mode.STATE.enabled:
-            raise RuntimeError(f"{op}: in-place update of a tensor that requires grad while "
-                               "gradients are recorded; wrap it in `with mg.no_grad():`")
-        self._version += 1
-
+    # --- in-place updates: same object, version bumped (rules in _inplace.py) --------------
     def __setitem__(self, index, value):
-        self._check_inplace("__setitem__")
+        if self.requires_grad and grad_mode.STATE.enabled:
+            raise RuntimeError("__setitem__: in-place update of a tensor that requires grad "
+                               "while gradients are recorded; wrap it in `with mg.no_grad():`")
+        self._version += 1
         index = F.plain_index(index)
         value = value.data if isinstance(value, Tensor) else value
         try:
@@ -238,54 +239,111 @@ class Tensor:
                        f"index {F.describe_index(index)} of a tensor of shape {self.shape}: "
                        f"{error}") from None
 
-    def _update(self, op: str, update, value):
-        """Run `update()` on self.data, re-raising NumPy's type/shape errors with the op."""
-        try:
-            update()
-        except (TypeError, ValueError) as error:
-            kind = TypeError if isinstance(error, TypeError) else ValueError
-            described = (f"an array of shape {value.shape}" if isinstance(value, np.ndarray)
-                         else f"{type(value).__name__} {value!r}")
-            raise kind(f"{op}: cannot update a {self.dtype} tensor of shape {self.shape} with "
-                       f"{described} ({error}); pass a number or a broadcastable tensor of a "
-                       "compatible dtype") from None
-        return self
+    def add_(self, other, *, alpha=1) -> "Tensor":
+        """self += alpha * other, in place."""
+        other = self._scaled(other, alpha)
+        return _inplace.update(self, "add_", np.add, other, operator.add)
 
-    def add_(self, other, alpha=1.0) -> "Tensor":
-        self._check_inplace("add_")
-        other = other.data if isinstance(other, Tensor) else other
+    def sub_(self, other, *, alpha=1) -> "Tensor":
+        """self -= alpha * other, in place."""
+        other = self._scaled(other, alpha)
+        return _inplace.update(self, "sub_", np.subtract, other, operator.sub)
 
-        def update():
-            self.data += alpha * other if alpha != 1.0 else other
-        return self._update("add_", update, other)
-
-    def sub_(self, other, alpha=1.0) -> "Tensor":
-        return self.add_(other, alpha=-alpha)
+    def _scaled(self, other, alpha):
+        other = _operand(other)
+        if alpha == 1:
+            return other
+        if isinstance(other, Tensor) and not _inplace.is_recording(self, (other,)):
+            other = other.data                 # the optimizer path: no graph node for alpha*g
+        return other * alpha
 
     def mul_(self, other) -> "Tensor":
-        self._check_inplace("mul_")
-        other = other.data if isinstance(other, Tensor) else other
+        other = _operand(other)
+        return _inplace.update(self, "mul_", np.multiply, other, operator.mul)
 
-        def update():
-            self.data *= other
-        return self._update("mul_", update, other)
+    def div_(self, other) -> "Tensor":
+        other = _operand(other)
+        return _inplace.update(self, "div_", np.true_divide, other, operator.truediv)
 
-    def copy_(self, source) -> "Tensor":
-        self._check_inplace("copy_")
-        source = source.data if isinstance(source, Tensor) else np.asarray(source)
-        if source.shape != self.shape and broadcast_shape("copy_", source.shape,
-                                                          self.shape) != self.shape:
-            raise ValueError(f"copy_: source of shape {source.shape} does not fit a tensor of "
-                             f"shape {self.shape}")
-        self.data[...] = source
+    def pow_(self, exponent) -> "Tensor":
+        exponent = _operand(exponent)
+        return _inplace.update(self, "pow_", np.power, exponent, operator.pow)
+
+    def __iadd__(self, other):
+        other = _operand(other)
+        return _inplace.update(self, "+=", np.add, other, operator.add)
+
+    def __isub__(self, other):
+        other = _operand(other)
+        return _inplace.update(self, "-=", np.subtract, other, operator.sub)
+
+    def __imul__(self, other):
+        other = _operand(other)
+        return _inplace.update(self, "*=", np.multiply, other, operator.mul)
+
+    def __itruediv__(self, other):
+        other = _operand(other)
+        return _inplace.update(self, "/=", np.true_divide, other, operator.truediv)
+
+    def __ipow__(self, other):
+        other = _operand(other)
+        return _inplace.update(self, "**=", np.power, other, operator.pow)
+
+    def __imatmul__(self, other):
+        _inplace.check_not_leaf(self, "@=")
+        result = F.matmul(self if _inplace.is_recording(self, (other,)) else self.detach(),
+                          other)
+        _inplace.take_result(self, "@=", result)
+        self._version += 1
         return self
 
+    def clamp_(self, min=None, max=None) -> "Tensor":
+        """Limit values to [min, max] in place (see clamp)."""
+        low, high = F.clamp_bounds(min, max, "clamp_")
+
+        def clip(array, _, out, casting):
+            return np.clip(array, low, high, out=out, casting=casting)
+        return _inplace.update(self, "clamp_", clip, None, lambda old, _: F.clamp(old, low, high))
+
+    clip_ = clamp_
+
+    def copy_(self, source) -> "Tensor":
+        """Copy `source` (broadcast to this shape, converted to this dtype) into this tensor."""
+        recorded = source if isinstance(source, Tensor) and source.requires_grad else None
+        values = source.data if isinstance(source, Tensor) else np.asarray(source)
+        if values.shape != self.shape and broadcast_shape("copy_", values.shape,
+                                                          self.shape) != self.shape:
+            raise ValueError(f"copy_: source of shape {values.shape} does not fit a tensor of "
+                             f"shape {self.shape}")
+        if recorded is not None and recorded.dtype != self.dtype:
+            recorded = recorded.to(self.dtype)
+        return _inplace.overwrite(self, "copy_", values.astype(self.dtype, copy=False),
+                                  recorded)
+
     def fill_(self, value) -> "Tensor":
-        self._check_inplace("fill_")
-        return self._update("fill_", lambda: self.data.fill(value), value)
+        if isinstance(value, Tensor):
+            if value.numel() != 1:
+                raise ValueError(f"fill_: the value must be a number or a one-element tensor, "
+                                 f"got shape {value.shape}")
+            value = value.item()
+        if not isinstance(value, (int, float, bool, np.number, np.bool_)):
+            raise TypeError(f"fill_: the value must be a number, got {type(value).__name__}")
+        return _inplace.overwrite(self, "fill_", value)
 
     def zero_(self) -> "Tensor":
         return self.fill_(0)
+
+    def normal_(self, mean=0.0, std=1.0) -> "Tensor":
+        """Fill with samples from N(mean, std**2), drawn from minigrad's seeded generator."""
+        check_floating(self.dtype, "normal_")
+        values = _random.generator().normal(mean, std, self.shape)
+        return _inplace.overwrite(self, "normal_", values.astype(self.dtype, copy=False))
+
+    def uniform_(self, low=0.0, high=1.0) -> "Tensor":
+        """Fill with samples from U(low, high) (PyTorch's `from`, `to`), seeded generator."""
+        check_floating(self.dtype, "uniform_")
+        values = _random.generator().uniform(low, high, self.shape)
+        return _inplace.overwrite(self, "uniform_", values.astype(self.dtype, copy=False))
 
     # --- operators ----------------------------------------------------------------------------
     def __add__(self, other):
@@ -485,6 +543,12 @@ class Tensor:
 
     def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         return F.min(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def amax(self, dim=(), keepdim=False, *, axis=None, keepdims=None):
+        return F.amax(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def amin(self, dim=(), keepdim=False, *, axis=None, keepdims=None):
+        return F.amin(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
     def var(self, dim=None, keepdim=False, *, correction=1, unbiased=None, axis=None,
             keepdims=None):

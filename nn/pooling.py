@@ -61,10 +61,10 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
     """
     kernel, strides, pads, out_size = _pool_args(x, kernel_size, stride, padding, "max_pool2d")
     if strides == kernel and pads == (0, 0):
-        return _tiles(x, kernel, out_size).max(dim=(3, 5))
+        return _tiles(x, kernel, out_size).amax(dim=(3, 5))
     low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
     windows = mg.sliding_window(x, kernel, strides, pads, 1, value=low, op="max_pool2d")
-    return windows.max(dim=(4, 5))                 # (N, C, OH, OW, KH, KW) -> (N, C, OH, OW)
+    return windows.amax(dim=(4, 5))                 # (N, C, OH, OW, KH, KW) -> (N, C, OH, OW)
 
 
 def avg_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:

@@ -121,6 +121,14 @@ def reduction(draw, distinct=False, min_count=1, keepdim=True):
 
 
 @st.composite
+def one_dim_reduction(draw, distinct=False):
+    """A tensor with at least one dim, one dim of it (negative allowed) and keepdim."""
+    x = draw(tensors(any_shape(min_dims=1), distinct=distinct))
+    return Case((x,), {"dim": draw(st.integers(-x.ndim, x.ndim - 1)),
+                       "keepdim": draw(st.booleans())})
+
+
+@st.composite
 def variance_case(draw):
     case = draw(reduction(distinct=True))
     correction = draw(st.sampled_from([0, 1]))
@@ -404,10 +412,17 @@ OPS = [
            torch_reduce("sum")),
     OpInfo("mean", lambda x, **k: mg.mean(x, **k), np_reduce(np.mean), reduction(),
            torch_reduce("mean")),
-    OpInfo("max", lambda x, **k: x.max(**k), np_reduce(np.max), reduction(distinct=True),
+    OpInfo("amax", lambda x, **k: x.amax(**k), np_reduce(np.max), reduction(distinct=True),
            torch_reduce("amax")),
-    OpInfo("min", lambda x, **k: mg.min(x, **k), np_reduce(np.min), reduction(distinct=True),
+    OpInfo("amin", lambda x, **k: mg.amin(x, **k), np_reduce(np.min), reduction(distinct=True),
            torch_reduce("amin")),
+    OpInfo("max", lambda x: x.max(), np.max, unary(distinct=True), lambda x: x.max()),
+    OpInfo("max_dim", lambda x, dim, keepdim: mg.max(x, dim, keepdim).values,
+           lambda x, dim, keepdim: np.max(x, axis=dim, keepdims=keepdim),
+           one_dim_reduction(distinct=True), lambda x, dim, keepdim: x.max(dim, keepdim).values),
+    OpInfo("min_dim", lambda x, dim, keepdim: x.min(dim=dim, keepdim=keepdim)[0],
+           lambda x, dim, keepdim: np.min(x, axis=dim, keepdims=keepdim),
+           one_dim_reduction(distinct=True), lambda x, dim, keepdim: x.min(dim, keepdim)[0]),
     OpInfo("var", lambda x, **k: x.var(**k),
            lambda x, dim, keepdim, correction: np.var(x, axis=dim, keepdims=keepdim,
                                                       ddof=correction),

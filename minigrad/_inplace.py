@@ -1,0 +1,119 @@
+"""In-place updates (`x += y`, `add_`, `clamp_`, `fill_`, ...), with PyTorch's rules.
+
+The tensor object stays the same, its array is written in place (NumPy views of it see the
+change) and its version counter goes up, so a pending backward that used the old values
+raises instead of computing a wrong gradient.
+
+- Not recording (under `no_grad`, or nothing involved requires grad): one NumPy ufunc writes
+  into the array; this is the optimizer path and costs no graph work.
+- Recording, on a leaf that requires grad: refused, as PyTorch refuses it (the leaf's old
+  value would be lost to its own gradient).
+- Recording otherwise (a non-leaf, or a constant updated with a tensor that requires grad): the
+  op is recorded out of place on a snapshot of the old value and the tensor takes over the
+  result's graph node, so backward flows through the update as in PyTorch.
+"""
+import numpy as np
+
+from . import grad_mode
+
+LEAF_MESSAGE = ("{op}: in-place update of a leaf tensor that requires grad while gradients are "
+                "recorded (PyTorch refuses it too: 'a leaf Variable that requires grad is being "
+                "used in an in-place operation'); wrap it in `with mg.no_grad():`, e.g. "
+                "`with mg.no_grad(): p -= lr * p.grad`")
+
+
+def is_recording(target, operands) -> bool:
+    if not grad_mode.STATE.enabled:
+        return False
+    return target.requires_grad or any(getattr(o, "requires_grad", False) for o in operands)
+
+
+def check_not_leaf(target, op: str) -> None:
+    if target.requires_grad and target.grad_fn is None and grad_mode.STATE.enabled:
+        raise RuntimeError(LEAF_MESSAGE.format(op=op))
+
+
+def _raw(value):
+    return value.data if hasattr(value, "grad_fn") else value
+
+
+def _describe(value) -> str:
+    if hasattr(value, "grad_fn"):
+        return f"a {value.dtype} tensor of shape {value.shape}"
+    if isinstance(value, np.ndarray):
+        return f"a {value.dtype} array of shape {value.shape}"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _numpy_error(target, op: str, value, error):
+    """NumPy's casting/broadcasting errors, said as PyTorch says them (RuntimeError)."""
+    if isinstance(error, TypeError):                # NumPy's UFuncTypeError: a casting rule
+        return RuntimeError(f"{op}: the result type of updating a {target.dtype} tensor with "
+                            f"{_describe(value)} can't be cast to {target.dtype} in place; "
+                            f"convert first, e.g. x = x.float(), or use the out-of-place form")
+    return RuntimeError(f"{op}: cannot update a tensor of shape {target.shape} in place with "
+                        f"{_describe(value)}: the result would have another shape (the "
+                        "operand must broadcast to the tensor's shape); use the out-of-place "
+                        "form instead")
+
+
+def apply_ufunc(target, op: str, ufunc, value) -> None:
+    """target.data = ufunc(target.data, value), written into target.data (no graph)."""
+    raw = _raw(value)
+    try:
+        ufunc(target.data, raw, out=target.data, casting="same_kind")
+    except (TypeError, ValueError) as error:
+        raise _numpy_error(target, op, value, error) from None
+
+
+def take_result(target, op: str, result) -> None:
+    """Make `result` (an out-of-place Tensor) the new value and history of `target`."""
+    if result.shape != target.shape:
+        raise RuntimeError(f"{op}: output with shape {target.shape} doesn't match the broadcast "
+                           f"shape {result.shape}; the operand must broadcast to the tensor's "
+                           f"shape, or use the out-of-place form")
+    if result.dtype != target.dtype:
+        if not np.can_cast(result.dtype, target.dtype, casting="same_kind"):
+            raise RuntimeError(f"{op}: result type {result.dtype} can't be cast to the desired "
+                               f"output type {target.dtype}; convert first, e.g. x.float()")
+        result = result.to(target.dtype)
+    target.data[...] = result.data
+    target.grad_fn = result.grad_fn
+    target.requires_grad = result.requires_grad
+
+
+def update(target, op: str, ufunc, value, compute):
+    """target <- target (op) value in place; `compute(old, value)` is the out-of-place form."""
+    check_not_leaf(target, op)
+    if is_recording(target, (value,)):
+        old = snapshot(target)
+        take_result(target, op, compute(old, old if value is target else value))
+    else:
+        apply_ufunc(target, op, ufunc, value)
+    target._version += 1
+    return target
+
+
+def overwrite(target, op: str, values, recorded=None):
+    """target <- values (broadcast), e.g. fill_/copy_/normal_. `recorded`: the Tensor of the
+    values when they carry a graph (copy_ of a tensor that requires grad)."""
+    check_not_leaf(target, op)
+    if is_recording(target, (recorded,) if recorded is not None else ()):
+        from .functional import where
+        keep_none = np.ones(target.shape, dtype=bool)
+        source = recorded if recorded is not None else values
+        take_result(target, op, where(keep_none, source, snapshot(target)))
+    else:
+        try:
+            target.data[...] = _raw(values)
+        except (TypeError, ValueError) as error:
+            raise _numpy_error(target, op, values, error) from None
+    target._version += 1
+    return target
+
+
+def snapshot(target):
+    """The old value with its history, as a separate tensor the recorded op can save."""
+    old = type(target)._wrap(target.data.copy(), target.requires_grad)
+    old.grad_fn = target.grad_fn
+    return old

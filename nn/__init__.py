@@ -3,6 +3,7 @@ from . import data
 from . import functional
 from . import init
 from . import optim
+from . import parallel
 from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .containers import ModuleList, Sequential
 from .conv import Conv2D, Conv2d
@@ -19,5 +20,6 @@ __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "Conv2D", "Conv2d", "MaxPool2D",
     "MaxPool2d", "AvgPool2D", "AvgPool2d", "Dense", "Linear", "ReLU", "Sigmoid", "Tanh",
     "Softmax", "LogSoftmax", "Flatten", "Dropout", "BatchNorm2D", "BatchNorm2d",
-    "CrossEntropyLoss", "NLLLoss", "MSELoss", "functional", "init", "optim", "data", "summary",
+    "CrossEntropyLoss", "NLLLoss", "MSELoss", "functional", "init", "optim", "data", "parallel",
+    "summary",
 ]

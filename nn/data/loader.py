@@ -42,13 +42,15 @@ class DataLoader:
         dataset:    a Dataset (anything with __len__ and __getitem__)
         batch_size: samples per batch (the last one may be smaller unless drop_last)
         shuffle:    a fresh permutation from mg.randperm at the start of every epoch
+        sampler:    where the indices come from instead (an iterable of ints with __len__,
+                    e.g. nn.data.DistributedSampler); not together with shuffle
         drop_last:  skip the final incomplete batch
     Yields:
         a tuple of batched Tensors when samples are tuples, e.g. (N, 1, 28, 28) and (N,),
         else one batched Tensor. len(loader) is the number of batches per epoch.
     """
 
-    def __init__(self, dataset, batch_size: int = 1, shuffle: bool = False,
+    def __init__(self, dataset, batch_size: int = 1, shuffle: bool = False, sampler=None,
                  drop_last: bool = False):
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
                 or batch_size < 1:
@@ -56,20 +58,37 @@ class DataLoader:
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(f"DataLoader: dataset must define __len__ and __getitem__, got "
                             f"{type(dataset).__name__}; wrap arrays in nn.data.TensorDataset")
+        if sampler is not None:
+            if shuffle:
+                raise ValueError("DataLoader: sampler and shuffle=True are mutually exclusive; "
+                                 "let the sampler shuffle (DistributedSampler(shuffle=True))")
+            if not (hasattr(sampler, "__iter__") and hasattr(sampler, "__len__")):
+                raise TypeError(f"DataLoader: sampler must be an iterable of indices with "
+                                f"__len__, got {type(sampler).__name__}")
         self.dataset = dataset
+        self.sampler = sampler
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)
         if self.drop_last:
             return n // self.batch_size
         return (n + self.batch_size - 1) // self.batch_size
 
     def _batches_of_indices(self):
-        n = len(self.dataset)
-        order = mg.randperm(n).data if self.shuffle else np.arange(n)
+        if self.sampler is not None:
+            order = np.fromiter(iter(self.sampler), dtype=np.int64, count=len(self.sampler))
+            size = len(self.dataset)
+            if order.size and (order.min() < 0 or order.max() >= size):
+                raise IndexError(f"DataLoader: the sampler gave index {int(order.max())} or "
+                                 f"{int(order.min())}, outside the dataset of {size} samples; "
+                                 "build the sampler on this dataset")
+        elif self.shuffle:
+            order = mg.randperm(len(self.dataset)).data
+        else:
+            order = np.arange(len(self.dataset))
         for start in range(0, len(self) * self.batch_size, self.batch_size):
             yield order[start:start + self.batch_size]
 
@@ -86,4 +105,5 @@ class DataLoader:
 
     def __repr__(self):
         return (f"DataLoader({self.dataset!r}, batch_size={self.batch_size}, "
-                f"shuffle={self.shuffle}, drop_last={self.drop_last})")
+                f"shuffle={self.shuffle}, sampler={self.sampler!r}, "
+                f"drop_last={self.drop_last})")

@@ -1,0 +1,281 @@
+"""Run by tests/distributed/test_mpi.py under `mpiexec -n 2 python worker.py SCENARIO [DIR]`.
+
+Every rank runs the same scenario; a failed check raises, which ends the job (nn.parallel
+aborts every rank on an uncaught exception). Each rank prints `rank R ok SCENARIO` at the end.
+"""
+import sys
+
+import numpy as np
+
+import minigrad as mg
+import nn
+from nn import parallel
+
+STEPS = 5
+
+
+def make_model(seed: int, batch_norm=None, classes: int = 3) -> nn.Module:
+    """conv -> [norm] -> relu -> pool -> dense. Shapes: (N, 1, 8, 8) -> (N, classes)."""
+    mg.manual_seed(seed)
+    layers = [nn.Conv2D(1, 4, 3, bias=batch_norm is None)]    # BN cancels a conv bias
+    if batch_norm is not None:
+        layers.append(batch_norm(4))
+    layers += [nn.ReLU(), nn.MaxPool2D(2), nn.Flatten(), nn.Dense(4 * 3 * 3, classes)]
+    return nn.Sequential(*layers)
+
+
+def make_data(n: int = 32) -> nn.data.TensorDataset:
+    rng = np.random.default_rng(123)
+    return nn.data.TensorDataset(mg.Tensor(rng.standard_normal((n, 1, 8, 8)).astype(np.float32)),
+                                 mg.Tensor(rng.integers(0, 3, n)))
+
+
+def gather(array: np.ndarray) -> list:
+    return parallel.get_comm().allgather(np.ascontiguousarray(array))
+
+
+def assert_same_on_all_ranks(model: nn.Module, what: str) -> None:
+    for name, param in model.named_parameters():
+        value = param.numpy() if what == "params" else param.grad.numpy()
+        for other in gather(value)[1:]:
+            assert np.array_equal(other, value), f"{what} of {name} differ between ranks"
+
+
+def relative_error(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-30))
+
+
+def train_step(model, optimizer, x, y) -> None:
+    loss = nn.functional.cross_entropy(model(x), y)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+
+
+def check_equivalence(rank: int, world: int, batch_norm=None, tolerance=1e-6) -> None:
+    """2 ranks x batch 16 == 1 process x batch 32 after 5 SGD-momentum steps (same samples);
+    gradients and parameters identical on every rank after each step."""
+    data = make_data(16 * world)
+    reference = make_model(100, nn.BatchNorm2D if batch_norm else None)
+    # every rank starts from different weights: DDP must copy rank 0's (seed 100)
+    model = make_model(100 + rank, batch_norm)
+    ddp = parallel.DDP(model, bucket_cap_mb=0.0002)          # several buckets
+    assert len(ddp._reducer.buckets) >= 3
+    optimizer = nn.optim.SGD(ddp.parameters(), lr=0.1, momentum=0.9)
+    reference_optimizer = nn.optim.SGD(reference.parameters(), lr=0.1, momentum=0.9)
+    sampler = parallel.DistributedSampler(data, shuffle=True, seed=7)
+    x_all, y_all = (t.numpy() for t in data.tensors)
+    for step in range(STEPS):
+        sampler.set_epoch(step)
+        mine = sampler.indices()
+        everyone = np.concatenate(gather(mine))
+        assert sorted(everyone.tolist()) == list(range(len(data)))
+        train_step(ddp, optimizer, mg.Tensor(x_all[mine]), mg.Tensor(y_all[mine]))
+        assert_same_on_all_ranks(model, "grads")
+        assert_same_on_all_ranks(model, "params")
+        train_step(reference, reference_optimizer, mg.Tensor(x_all[everyone]),
+                   mg.Tensor(y_all[everyone]))
+    for (name, param), ref in zip(model.named_parameters(), reference.parameters()):
+        error = relative_error(param.numpy(), ref.numpy())
+        assert error <= tolerance, f"{name}: relative error {error:.2e} vs one process"
+    if batch_norm is not None:
+        for (name, buffer), ref in zip(model.named_buffers(), reference.buffers()):
+            error = relative_error(buffer.numpy(), ref.numpy())
+            assert error <= tolerance, f"{name}: relative error {error:.2e} vs one process"
+
+
+class RecordingComm:
+    """Wraps the reducer's communicator: notes how many parameters were still waiting for
+    their gradient each time a bucket's all-reduce started."""
+
+    def __init__(self, comm, reducer):
+        self.comm, self.reducer, self.waiting_at_start = comm, reducer, []
+
+    def Iallreduce(self, *args, **kwargs):
+        self.waiting_at_start.append(self.reducer.ready.count(False))
+        return self.comm.Iallreduce(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.comm, name)
+
+
+def check_overlap(rank: int, world: int) -> None:
+    """Buckets start their all-reduce during backward, while earlier layers still wait."""
+    ddp = parallel.DDP(make_model(1), bucket_cap_mb=0.0002)
+    recorder = RecordingComm(ddp._reducer.comm, ddp._reducer)
+    ddp._reducer.comm = recorder
+    x, y = (t[:8] for t in make_data().tensors)
+    nn.functional.cross_entropy(ddp(x), y).backward()
+    assert len(recorder.waiting_at_start) == len(ddp._reducer.buckets)
+    assert recorder.waiting_at_start[0] > 0, recorder.waiting_at_start
+    assert recorder.waiting_at_start[-1] == 0
+
+
+def check_no_sync(rank: int, world: int) -> None:
+    """Gradients accumulated under no_sync stay local; the next synced backward averages
+    the sum of both micro-batches."""
+    data = make_data(32 * world)
+    x_all, y_all = (t.numpy() for t in data.tensors)
+    model = make_model(3)
+    ddp = parallel.DDP(model)
+    reference = make_model(3)
+    halves = [np.arange(32 * world)[i::2] for i in range(2)]    # two micro-batches
+    for micro, indices in enumerate(halves):
+        mine = indices[rank::world]
+        loss = nn.functional.cross_entropy(reference(mg.Tensor(x_all[indices])),
+                                           mg.Tensor(y_all[indices]))
+        loss.backward()
+        if micro == 0:
+            with ddp.no_sync():
+                nn.functional.cross_entropy(ddp(mg.Tensor(x_all[mine])),
+                                            mg.Tensor(y_all[mine])).backward()
+            grads = gather(model[0].weight.grad.numpy())
+            assert world == 1 or not np.array_equal(grads[0], grads[1]), "no_sync communicated"
+        else:
+            nn.functional.cross_entropy(ddp(mg.Tensor(x_all[mine])),
+                                        mg.Tensor(y_all[mine])).backward()
+    assert_same_on_all_ranks(model, "grads")
+    for param, ref in zip(model.parameters(), reference.parameters()):
+        assert relative_error(param.grad.numpy(), ref.grad.numpy()) <= 1e-5
+
+
+class Branches(nn.Module):
+    """Uses `extra` only on rank 0; `never` on no rank."""
+
+    def __init__(self):
+        super().__init__()
+        self.main = nn.Dense(4, 2)
+        self.extra = nn.Dense(4, 2)
+        self.never = nn.Dense(4, 2)
+
+    def forward(self, x, use_extra: bool):
+        out = self.main(x)
+        return out + self.extra(x) if use_extra else out
+
+
+def check_unused_parameters(rank: int, world: int) -> None:
+    mg.manual_seed(5)
+    model = Branches()
+    ddp = parallel.DDP(model, find_unused_parameters=True)
+    x = mg.ones(3, 4) * (rank + 1)
+    ddp(x, use_extra=rank == 0).sum().backward()
+    assert_same_on_all_ranks(model.main, "grads")
+    assert_same_on_all_ranks(model.extra, "grads")
+    # extra: rank 0's gradient (3 rows of ones, summed: 3) averaged with rank 1's zeros
+    expected = np.full((2, 4), 3.0 / world, dtype=np.float32)
+    np.testing.assert_allclose(model.extra.weight.grad.numpy(), expected, rtol=1e-6)
+    assert model.never.weight.grad is None and model.never.bias.grad is None
+    strict = parallel.DDP(Branches(), find_unused_parameters=False)
+    try:
+        strict(x, use_extra=False)
+    except RuntimeError as error:
+        message = str(error)
+        assert "['extra.weight', 'extra.bias', 'never.weight', 'never.bias']" in message, message
+        assert "find_unused_parameters=True" in message
+    else:
+        raise AssertionError("an unused parameter did not raise")
+
+
+def check_buffers_broadcast(rank: int, world: int) -> None:
+    """Rank 0's buffers reach every rank at construction and before each training forward
+    (PyTorch's broadcast_buffers=True); each rank then updates them with its own batch."""
+    model = make_model(rank, nn.BatchNorm2D)
+    norm = model[1]
+    norm.running_mean.data[...] = rank + 1.0
+    ddp = parallel.DDP(model)
+    np.testing.assert_array_equal(norm.running_mean.numpy(), np.ones(4, dtype=np.float32))
+    norm.running_var.data[...] = rank + 5.0
+    x = make_data().tensors[0][4 * rank:4 * rank + 4]
+    with mg.no_grad():
+        batch = model[0](x).numpy()
+    ddp(x)
+    unbiased = batch.var(axis=(0, 2, 3), ddof=1)
+    np.testing.assert_allclose(norm.running_var.numpy(), 0.9 * 5.0 + 0.1 * unbiased, rtol=1e-5)
+
+
+def scenario_correctness(rank: int, world: int) -> None:
+    check_equivalence(rank, world)
+    check_equivalence(rank, world, parallel.SyncBatchNorm2D, tolerance=1e-5)
+    check_overlap(rank, world)
+    check_no_sync(rank, world)
+    check_unused_parameters(rank, world)
+    check_buffers_broadcast(rank, world)
+
+
+def scenario_mismatch(rank: int, world: int) -> None:
+    """Ranks with different models: every rank raises, naming the first difference."""
+    for classes, extra, expected in ((3 + rank, False, "'4.weight' of shape (3, 36)"),
+                                     (3, rank == 1, "missing on rank 0")):
+        model = make_model(0, classes=classes)
+        if extra:
+            model.append(nn.Dense(3, 3))
+        try:
+            parallel.DDP(model)
+        except RuntimeError as error:
+            assert expected in str(error) and "build the same model on every rank" in str(error), \
+                str(error)
+        else:
+            raise AssertionError("different models did not raise")
+
+
+def scenario_raise(rank: int, world: int) -> None:
+    """Rank 1 fails between forward and backward; rank 0 goes on into the all-reduce."""
+    ddp = parallel.DDP(make_model(0))
+    x, y = (t[:4] for t in make_data().tensors)
+    loss = nn.functional.cross_entropy(ddp(x), y)
+    if rank == 1:
+        raise ValueError("boom on rank 1")
+    loss.backward()
+    print("rank 0 finished a step it should not have", flush=True)
+
+
+def resume_run(first_step: int, folder: str) -> nn.Module:
+    """Adam with dropout: steps first_step .. 2*STEPS-1, checkpointing after step STEPS-1."""
+    rank = parallel.rank()
+    model = nn.Sequential(make_model(11), nn.Dropout(0.3))
+    ddp = parallel.DDP(model)
+    optimizer = nn.optim.Adam(ddp.parameters(), lr=1e-2)
+    if first_step:
+        checkpoint = parallel.load(f"{folder}/ckpt.npz")
+        model.load_state_dict(checkpoint["model"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+    data = make_data(64)
+    sampler = parallel.DistributedSampler(data, seed=3)
+    loader = nn.data.DataLoader(data, batch_size=8, sampler=sampler)
+    for step in range(first_step, 2 * STEPS):
+        sampler.set_epoch(step)
+        mg.manual_seed(1000 * step + rank)      # this rank's dropout masks for this step
+        for x, y in loader:
+            train_step(ddp, optimizer, x, y)
+        if step == STEPS - 1:
+            parallel.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                           "step": step}, f"{folder}/ckpt.npz")
+    return model
+
+
+def scenario_resume_first(rank: int, world: int, folder: str) -> None:
+    model = resume_run(0, folder)
+    parallel.save(model.state_dict(), f"{folder}/straight.npz")
+
+
+def scenario_resume_second(rank: int, world: int, folder: str) -> None:
+    model = resume_run(STEPS, folder)
+    straight = parallel.load(f"{folder}/straight.npz")
+    for name, value in model.state_dict().items():
+        assert np.array_equal(value.numpy(), straight[name].numpy()), f"{name} differs"
+
+
+def scenario_single(rank: int, world: int) -> None:
+    """Without mpiexec: a world of one rank, and DDP gives the plain gradients."""
+    assert (rank, world) == (0, 1) and parallel.is_initialized()
+    check_equivalence(rank, world)
+    check_unused_parameters(rank, world)
+
+
+if __name__ == "__main__":
+    scenario = sys.argv[1]
+    parallel.init()
+    arguments = (parallel.rank(), parallel.world_size(), *sys.argv[2:])
+    globals()[f"scenario_{scenario}"](*arguments)
+    parallel.barrier()
+    print(f"rank {arguments[0]} ok {scenario}", flush=True)

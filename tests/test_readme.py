@@ -32,9 +32,11 @@ def test_quick_start_has_exactly_the_two_commands():
     commands = re.findall(r"```bash\n(.*?)```", _section("Quick start"), flags=re.S)
     assert [c.strip() for c in commands] == [
         'pip install -e ".[examples]" && python examples/mnist_cnn.py',
-        'pip install -e ".[dev,viz,examples]" && python -m pytest',
+        'pip install -e ".[dev,viz,examples,distributed]" && python -m pytest',
     ]
     assert (README.parent / "examples" / "mnist_cnn.py").is_file()
+    ci_script = (README.parent / ".ci" / "run").read_text()
+    assert commands[1].strip() in ci_script.splitlines()     # CI runs the README's command
 
 
 def _run(code: str, tmp_path, monkeypatch, capsys) -> str:

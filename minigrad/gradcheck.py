@@ -1,9 +1,11 @@
 """Gradient checking: analytic gradients (backward) against central finite differences.
 
 Everything runs in float64: float inputs are copied and promoted before the check, so float32
-rounding can't cause false alarms. When an element disagrees, one-sided differences tell a
-point where the function is not differentiable (a kink or a tie: left and right slopes
-differ) from a wrong backward (the slopes agree but the analytic value does not).
+rounding can't cause false alarms. A random projection of the outputs finds suspect input
+elements cheaply; a suspect is then judged on the exact Jacobian entries d output[k] / d input[j]
+(those are what a failure reports). One-sided differences tell a point where the function is not
+differentiable (a kink or a tie: left and right slopes differ) from a wrong backward (the slopes
+agree but the analytic value does not).
 """
 import numpy as np
 
@@ -15,19 +17,26 @@ class GradcheckError(AssertionError):
     """A gradient check failed.
 
     Attributes:
-        kind:         "wrong_gradient" or "nondifferentiable"
-        input_index:  position of the input (0-based) in `inputs`
-        element:      index tuple of the failing element (None in fast mode)
-        analytic, numeric: the two values compared
+        kind:            "wrong_gradient" or "nondifferentiable"
+        input_index:     position of the input (0-based) in `inputs`
+        element:         index tuple of the failing input element (None in fast mode)
+        output_index:    which output of `fn` (0-based; None in fast mode)
+        output_element:  index tuple of the output element (None in fast mode)
+        analytic, numeric: the two values compared: the Jacobian entry
+                         d output[output_element] / d input[element] (in fast mode the
+                         directional derivative along a random direction)
     """
 
-    def __init__(self, message, kind, input_index, element, analytic, numeric):
+    def __init__(self, message, kind, input_index, element, analytic, numeric,
+                 output_index=None, output_element=None):
         super().__init__(message)
         self.kind = kind
         self.input_index = input_index
         self.element = element
         self.analytic = analytic
         self.numeric = numeric
+        self.output_index = output_index
+        self.output_element = output_element
 
 
 def _promoted(inputs):
@@ -41,17 +50,22 @@ def _promoted(inputs):
     return copies
 
 
-def _outputs(result):
+def _outputs(result, tool="gradcheck"):
     outputs = result if isinstance(result, (tuple, list)) else (result,)
     for out in outputs:
         if not isinstance(out, Tensor):
-            raise TypeError(f"gradcheck: fn must return a Tensor (or a tuple of them), got "
+            raise TypeError(f"{tool}: fn must return a Tensor (or a tuple of them), got "
                             f"{type(out).__name__}")
     return outputs
 
 
 class _Objective:
-    """f(inputs) = sum_k <v_k, fn(inputs)_k>: one random projection of every output."""
+    """f(inputs) = sum_k <v_k, fn(inputs)_k>: one random projection of every output.
+
+    Comparing gradients of this scalar costs one backward and two evaluations per input
+    element; the projection only finds suspects: `jacobian_column` and `analytic_jacobian`
+    then give the exact entries d output / d input that failure messages report.
+    """
 
     def __init__(self, fn, inputs, seed):
         self.fn, self.inputs = fn, inputs
@@ -60,11 +74,14 @@ class _Objective:
         self.projections = [rng.standard_normal(out.shape) for out in outputs]
         self.outputs = outputs
 
-    def value(self) -> float:
+    def output_arrays(self) -> list:
         with no_grad():
             outputs = _outputs(self.fn(*self.inputs))
-        return float(sum(np.sum(v * out.data.astype(np.float64))
-                         for v, out in zip(self.projections, outputs)))
+        return [out.data.astype(np.float64) for out in outputs]
+
+    def value(self) -> float:
+        return float(sum(np.sum(v * out) for v, out in zip(self.projections,
+                                                            self.output_arrays())))
 
     def analytic_gradients(self, checked):
         for t in checked:
@@ -76,6 +93,37 @@ class _Objective:
             total = sum((out * Tensor(v.astype(out.dtype))).sum() for out, v in live)
             total.backward()
         return [np.zeros_like(t.data) if t.grad is None else t.grad.data for t in checked]
+
+    def analytic_jacobian(self, checked, t) -> list:
+        """Per output, d output / d t as an array of shape output.shape + t.shape: one
+        backward per output element (only run to explain a failure)."""
+        outputs = _outputs(self.fn(*self.inputs))
+        jacobians = []
+        for out in outputs:
+            jacobian = np.zeros(out.shape + t.shape)
+            rows = jacobian.reshape(out.data.size, *t.shape)
+            for k in range(out.data.size if out.requires_grad else 0):
+                for u in checked:
+                    u.grad = None
+                onehot = np.zeros(out.data.size, dtype=out.dtype)
+                onehot[k] = 1
+                out.backward(gradient=onehot.reshape(out.shape), retain_graph=True)
+                if t.grad is not None:
+                    rows[k] = t.grad.data
+            jacobians.append(jacobian)
+        for u in checked:
+            u.grad = None
+        return jacobians
+
+    def jacobian_column(self, flat, j, eps) -> list:
+        """Per output, the central difference d output / d flat[j] (output's shape)."""
+        original = flat[j]
+        flat[j] = original + eps
+        plus = self.output_arrays()
+        flat[j] = original - eps
+        minus = self.output_arrays()
+        flat[j] = original
+        return [(p - m) / (2 * eps) for p, m in zip(plus, minus)]
 
 
 def _close(analytic, numeric, atol, rtol):
@@ -92,10 +140,11 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
         inputs:     a Tensor or a tuple of Tensors/values; those with requires_grad are checked
         fast_mode:  compare one random directional derivative per check instead of every
                     element (for big inputs such as convolutions)
-        seed:       seeds the random upstream gradient (and direction in fast mode)
-    Returns True when every gradient matches; otherwise raises `GradcheckError` naming the
-    input (position and shape), the element, both values and the relative error, or returns
-    False when `raise_exception=False`.
+        seed:       seeds the random projection of the outputs (and direction in fast mode)
+    Every Jacobian entry d output[k] / d input[j] must match its central difference within
+    atol + rtol * |numeric|. Returns True when they do; otherwise raises `GradcheckError`
+    naming the input (position and shape), the element, the output element, both values of
+    that Jacobian entry and the relative error, or returns False when `raise_exception=False`.
     """
     inputs = list(inputs) if isinstance(inputs, (tuple, list)) else [inputs]
     copies = _promoted(inputs)
@@ -112,7 +161,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
             _check_direction(objective, checked, checked_positions, analytic, eps, atol, rtol, seed)
         else:
             for position, t, grad in zip(checked_positions, checked, analytic):
-                _check_elements(objective, position, t, grad, eps, atol, rtol)
+                _check_elements(objective, checked, position, t, grad, eps, atol, rtol)
     except GradcheckError:
         if raise_exception:
             raise
@@ -120,7 +169,9 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     return True
 
 
-def _check_elements(objective, position, t, analytic, eps, atol, rtol):
+def _check_elements(objective, checked, position, t, analytic, eps, atol, rtol):
+    """Projected gradient against central differences, element by element; the elements it
+    flags are then checked entry by entry against the exact Jacobian."""
     flat = t.data.reshape(-1)            # a view: perturbing it perturbs the input
     numeric = np.empty(flat.size)
     for j in range(flat.size):
@@ -132,43 +183,65 @@ def _check_elements(objective, position, t, analytic, eps, atol, rtol):
         flat[j] = original
         numeric[j] = (plus - minus) / (2 * eps)
     analytic = analytic.reshape(-1).astype(np.float64)
-    ok = _close(analytic, numeric, atol, rtol)
-    if ok.all():
+    suspects = np.flatnonzero(~_close(analytic, numeric, atol, rtol))
+    if suspects.size == 0:
         return
-    bad = np.flatnonzero(~ok)
-    j = int(bad[0])
+    jacobians = objective.analytic_jacobian(checked, t)
+    wrong = []
+    for j in suspects:
+        for m, (column, jacobian) in enumerate(zip(objective.jacobian_column(flat, j, eps),
+                                                   jacobians)):
+            exact = jacobian.reshape(column.size, flat.size)[:, j]
+            bad = np.flatnonzero(~_close(exact, column.reshape(-1), atol, rtol))
+            if bad.size:
+                wrong.append((int(j), m, int(bad[0]), float(exact[bad[0]]),
+                              float(column.reshape(-1)[bad[0]])))
+                break
+    if not wrong:
+        return                 # only the sum of small, tolerated errors differed
+    j, m, k, a, n = wrong[0]
     element = tuple(int(i) for i in np.unravel_index(j, t.shape))
-    a, n = float(analytic[j]), float(numeric[j])
-    kink = _one_sided(objective, flat, j, eps)
+    output = objective.outputs[m]
+    output_element = tuple(int(i) for i in np.unravel_index(k, output.shape))
+    entry = (f"d {_at('output' if len(objective.outputs) == 1 else f'output {m}', output_element)}"
+             f" / d {_at(f'input {position}', element)}")
+    kink = _one_sided(objective, flat, j, m, k, eps)
     if kink is not None:
         left, right = kink
         raise GradcheckError(
             f"gradcheck: input {position} (shape {t.shape}) is not differentiable at element "
-            f"{element} (value {float(flat[j]):.6g}): the one-sided slopes disagree "
-            f"(left {left:.6g}, right {right:.6g}), so no gradient is right there; analytic "
+            f"{element} (value {float(flat[j]):.6g}): the one-sided slopes disagree (left "
+            f"{left:.6g}, right {right:.6g} for {entry}), so no gradient is right there; analytic "
             f"{a:.6g}, central difference {n:.6g}. Keep test inputs away from kinks and ties "
             "(mg.testing.tensors(avoid=..., distinct=True)).",
-            "nondifferentiable", position, element, a, n)
+            "nondifferentiable", position, element, a, n, m, output_element)
     raise GradcheckError(
         f"gradcheck: wrong gradient for input {position} (shape {t.shape}) at element "
-        f"{element}: analytic {a:.6g}, numeric {n:.6g}, |difference| {abs(a - n):.3g}, "
-        f"relative error {abs(a - n) / max(abs(n), 1e-12):.3g} (atol={atol}, rtol={rtol}); "
-        f"{bad.size} of {flat.size} elements differ",
-        "wrong_gradient", position, element, a, n)
+        f"{element}: the Jacobian entry {entry} (output shape {output.shape}) is analytic "
+        f"{a:.6g}, numeric {n:.6g}, |difference| {abs(a - n):.3g}, relative error "
+        f"{abs(a - n) / max(abs(n), 1e-12):.3g} (atol={atol}, rtol={rtol}); {len(wrong)} of "
+        f"{flat.size} elements of input {position} have a wrong gradient",
+        "wrong_gradient", position, element, a, n, m, output_element)
 
 
-def _one_sided(objective, flat, j, eps):
-    """(left slope, right slope) when they differ by more than smooth curvature explains."""
+def _at(name: str, element: tuple) -> str:
+    """`output[1, 2]`, or just `output` for a 0-d tensor."""
+    return f"{name}[{', '.join(str(i) for i in element)}]" if element else name
+
+
+def _one_sided(objective, flat, j, m, k, eps):
+    """(left slope, right slope) of output m's element k along flat[j], when they differ by
+    more than smooth curvature explains."""
     original = flat[j]
-    centre = objective.value()
+    centre = objective.output_arrays()[m].reshape(-1)[k]
     flat[j] = original + eps
-    right = (objective.value() - centre) / eps
+    right = (objective.output_arrays()[m].reshape(-1)[k] - centre) / eps
     flat[j] = original - eps
-    left = (centre - objective.value()) / eps
+    left = (centre - objective.output_arrays()[m].reshape(-1)[k]) / eps
     flat[j] = original
     scale = max(abs(left), abs(right), 1.0)
     if abs(right - left) > 1e-3 * scale:
-        return left, right
+        return float(left), float(right)
     return None
 
 

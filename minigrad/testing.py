@@ -22,6 +22,8 @@ except ImportError as error:                      # pragma: no cover - depends o
 from .gradcheck import GradcheckError, gradcheck
 from .tensor import Tensor
 
+__all__ = ["tensors", "shapes", "broadcastable_shapes", "assert_gradients_match"]
+
 
 def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: int = 4):
     """Strategy for shape tuples, e.g. (), (1,), (3, 1, 4)."""

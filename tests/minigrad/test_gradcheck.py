@@ -63,18 +63,72 @@ def test_catches_a_wrong_backward():
     error = info.value
     assert error.kind == "wrong_gradient"
     assert error.input_index == 0 and error.element == (0,)
-    numeric = 2 * 0.5 * _projection(WrongSquare.apply, x)[0]
-    assert error.numeric == pytest.approx(numeric, rel=1e-6)
-    assert error.analytic == pytest.approx(numeric / 2, rel=1e-6)
+    assert error.output_index == 0 and error.output_element == (0,)
+    assert error.numeric == pytest.approx(2 * 0.5, rel=1e-6)       # d(x^2)/dx at 0.5
+    assert error.analytic == pytest.approx(0.5, rel=1e-12)         # the wrong backward's x
     message = str(error)
     assert "wrong gradient for input 0 (shape (3,))" in message
     assert "element (0,)" in message and "relative error" in message
-    assert f"analytic {error.analytic:.6g}" in message and f"numeric {error.numeric:.6g}" in message
+    assert "d output[0] / d input 0[0]" in message
+    assert "analytic 0.5, numeric 1," in message
+    assert "3 of 3 elements of input 0 have a wrong gradient" in message
 
 
-def _projection(fn, x):
-    """The random upstream gradient gradcheck uses (seed 0), for predicting its numbers."""
-    return np.random.default_rng(0).standard_normal(fn(x).shape)
+class WrongCube(mg.Function):
+    """x**3 whose backward returns 2x^2 instead of 3x^2 (the example of issue 13)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x ** 3
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return 2 * x ** 2 * grad
+
+
+@pytest.mark.parametrize("shape", [(), (1,), (2, 1)])
+def test_message_reports_jacobian_entries_not_projected_values(shape):
+    """At x = 1.5 the user expects 4.5 (2x^2) and 6.75 (3x^2), whatever the random projection
+    used to find the element."""
+    x = mg.tensor(np.full(shape, 1.5), requires_grad=True)
+    for seed in (0, 1, 7):
+        with pytest.raises(mg.GradcheckError, match=r"analytic 4\.5, numeric 6\.75,") as info:
+            mg.gradcheck(WrongCube.apply, x, seed=seed)
+        assert info.value.analytic == pytest.approx(4.5, rel=1e-12)
+        assert info.value.numeric == pytest.approx(6.75, rel=1e-6)
+
+
+class FlipWithUnflippedBackward(mg.Function):
+    """y[k] = x[n-1-k], with a backward that forgets to flip the gradient back."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x[::-1].copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+def test_message_names_the_output_element_of_an_off_diagonal_entry():
+    x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(mg.GradcheckError) as info:
+        mg.gradcheck(FlipWithUnflippedBackward.apply, x)
+    error = info.value
+    assert (error.element, error.output_element) == ((0,), (0,))
+    assert (error.analytic, error.numeric) == (1.0, pytest.approx(0.0, abs=1e-9))
+    assert "d output[0] / d input 0[0]" in str(error)
+    assert "2 of 3 elements" in str(error)          # the middle element's gradient is right
+
+
+def test_multiple_outputs_are_named_by_position():
+    x = mg.tensor([[0.3, 1.5]], requires_grad=True)
+    with pytest.raises(mg.GradcheckError, match=r"d output 1\[0, 1\] / d input 0\[0, 1\]") as info:
+        mg.gradcheck(lambda t: (t.exp(), WrongCube.apply(t)), x, rtol=0.2)
+    assert info.value.output_index == 1 and info.value.element == (0, 1)
+    assert info.value.analytic == pytest.approx(4.5) and info.value.numeric == pytest.approx(6.75)
 
 
 def test_names_the_failing_element_and_input():

@@ -137,3 +137,15 @@ def test_hypothesis_shrinks_a_wrong_gradient_to_the_smallest_shape():
     with pytest.raises(AssertionError, match="wrong gradient"):
         check()
     assert seen[-1] == ()                        # the replayed, minimal failing example
+
+
+def test_public_names_are_the_documented_ones():
+    """`from minigrad.testing import *` gives the strategies and assertions, not the modules
+    it uses (np, hnp, st) or its helpers."""
+    import minigrad.testing as testing
+    namespace = {}
+    exec("from minigrad.testing import *", namespace)
+    public = {name for name in namespace if not name.startswith("__")}
+    assert public == set(testing.__all__)
+    assert {"tensors", "shapes", "broadcastable_shapes", "assert_gradients_match"} <= public
+    assert not public & {"np", "hnp", "st", "assume", "Tensor", "gradcheck", "GradcheckError"}

@@ -4,6 +4,7 @@ from . import functional
 from . import init
 from . import optim
 from . import parallel
+from . import utils
 from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .containers import ModuleList, Sequential
 from .conv import Conv2D, Conv2d
@@ -21,5 +22,5 @@ __all__ = [
     "MaxPool2d", "AvgPool2D", "AvgPool2d", "Dense", "Linear", "ReLU", "Sigmoid", "Tanh",
     "Softmax", "LogSoftmax", "Flatten", "Dropout", "BatchNorm2D", "BatchNorm2d",
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "functional", "init", "optim", "data", "parallel",
-    "summary",
+    "summary", "utils",
 ]

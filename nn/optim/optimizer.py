@@ -25,10 +25,16 @@ def check_number(value, name: str, op: str, low: float = 0.0, high: float | None
     return value
 
 
+# Keys that learning-rate schedulers add to a parameter group, as in PyTorch (StepLR & co.
+# record 'initial_lr'; OneCycleLR also its bounds): a state dict may carry them.
+SCHEDULER_KEYS = {"initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum"}
+
+
 class Optimizer:
     """Base class: holds `params` (one list), `param_groups` (one dict of hyperparameters with
-    the params, PyTorch-style, so `opt.param_groups[0]["lr"] = 0.01` changes the rate) and
-    `state` (parameter index -> dict of arrays and counters)."""
+    the params, PyTorch-style, so `opt.param_groups[0]["lr"] = 0.01` changes the rate),
+    `defaults` (the constructor's hyperparameters) and `state` (parameter index -> dict of
+    arrays and counters)."""
 
     def __init__(self, params, defaults: dict):
         name = type(self).__name__
@@ -55,6 +61,7 @@ class Optimizer:
                                  "the list; pass each parameter once")
             seen.add(id(p))
         self.params = params
+        self.defaults = dict(defaults)
         self.param_groups = [dict(defaults, params=params)]
         self.state = {}
 
@@ -101,9 +108,9 @@ class Optimizer:
             raise ValueError(f"{name}.load_state_dict: the state holds {count} parameters but "
                              f"this optimizer has {len(self.params)}; build it over the same "
                              "model")
-        if set(group) != set(self.hyperparameters):
+        if not set(self.defaults) <= set(group) <= set(self.defaults) | SCHEDULER_KEYS:
             raise ValueError(f"{name}.load_state_dict: hyperparameters {sorted(group)} do not "
-                             f"match {sorted(self.hyperparameters)}; was it saved by another "
+                             f"match {sorted(self.defaults)}; was it saved by another "
                              "optimizer type?")
         if not isinstance(state_dict["state"], dict):
             raise ValueError(f"{name}.load_state_dict: 'state' must be a dict (parameter index "

@@ -96,7 +96,8 @@ def test_tensor_dataset_subclass_with_its_own_getitem_is_respected():
 def test_single_tensor_dataset_and_plain_list():
     loader = DataLoader([1.5, 2.5, 3.5], batch_size=2)
     batches = list(loader)
-    assert isinstance(batches[0], mg.Tensor) and batches[0].dtype == np.float32
+    # Python floats collate to float64, as torch's default_collate does
+    assert isinstance(batches[0], mg.Tensor) and batches[0].dtype == np.float64
     assert [b.tolist() for b in batches] == [[1.5, 2.5], [3.5]]
 
 

@@ -18,7 +18,7 @@ from .functional import (abs, amax, amin, argmax, argmin, cast, cat, clamp, clip
                          permute, pad, pow, relu, reshape, sigmoid, sliding_window, softmax,
                          sqrt, squeeze,
                          stack, std, sum, tanh, transpose, unsqueeze, var, view, where)
-from .grad_mode import enable_grad, is_grad_enabled, no_grad
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck
 from .random import get_rng_state, manual_seed, set_rng_state
 from .serialization import load, save
@@ -42,7 +42,7 @@ __all__ = [
     "Tensor", "Function", "Context", "tensor", "zeros", "ones", "full", "arange", "randn", "rand",
     "randint", "randperm", "zeros_like", "ones_like", "manual_seed", "get_rng_state",
     "set_rng_state", "detect_anomaly", "is_anomaly_enabled", "no_grad", "enable_grad",
-    "is_grad_enabled", "gradcheck", "GradcheckError",
+    "set_grad_enabled", "is_grad_enabled", "gradcheck", "GradcheckError",
     "DimensionError", "save", "load", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs",
     "clamp", "clip", "pow", "maximum", "minimum", "where", "sum", "mean", "max", "min", "var",
     "std", "logsumexp", "softmax", "log_softmax", "argmax", "argmin", "reshape", "view", "amax", "amin",

@@ -21,12 +21,15 @@ class Context:
         needs_input_grad:  one bool per argument: is it a Tensor that requires grad
         saved_tensors:     what `forward` passed to `save_for_backward`
         input_versions:    each Tensor input's version counter when the op ran
+        saves_output:      True when a saved array is (a view of) the output: an in-place
+                           change of the output after the op ran is then refused at backward
         freed:             True once backward released this node (retain_graph=False)
     Ops may set further attributes of their own (e.g. `ctx.shape = x.shape`).
     """
 
     __slots__ = ("function", "inputs", "needs_input_grad", "saved_tensors",
-                 "input_versions", "freed", "created_at", "_hooks", "__dict__", "__weakref__")
+                 "input_versions", "saves_output", "freed", "created_at", "_hooks",
+                 "__dict__", "__weakref__")
 
     def __init__(self, function=None, inputs=(), needs_input_grad=()):
         self.function = function
@@ -34,6 +37,7 @@ class Context:
         self.needs_input_grad = needs_input_grad
         self.saved_tensors = ()
         self.input_versions = None
+        self.saves_output = False
         self.freed = False
         self.created_at = None
         self._hooks = None
@@ -114,6 +118,8 @@ class Function:
             result.requires_grad = True
             result.grad_fn = ctx
             ctx.input_versions = tuple(versions)
+            if ctx.saved_tensors:
+                ctx.saves_output = _saves(ctx.saved_tensors, out)
             if _HOOKS.on_record is not None:
                 _HOOKS.on_record(ctx, result)
         else:
@@ -131,6 +137,16 @@ class _Hooks:
 
 
 _HOOKS = _Hooks()
+
+
+def _saves(saved, out) -> bool:
+    """Is `out`, or an array it is a view of (or a view of it), among the saved arrays?"""
+    out_base = getattr(out, "base", None)
+    for array in saved:
+        if array is out or (out_base is not None and array is out_base) or (
+                getattr(array, "base", None) is out):
+            return True
+    return False
 
 
 def _op_error(cls, args, error):

@@ -74,3 +74,112 @@ def test_inplace_on_requires_grad_tensor_while_recording_is_refused():
     w = mg.tensor([1.0], requires_grad=True)
     with pytest.raises(RuntimeError, match=r"add_: in-place update .* mg.no_grad"):
         w.add_(1.0)
+
+
+# Ops that save their OUTPUT for backward (exp, tanh ...): changing that output in place
+# after the op ran must be refused like a changed input, not give a silently wrong gradient.
+SAVES_OUTPUT = {
+    "exp": lambda x: mg.exp(x),
+    "sigmoid": lambda x: mg.sigmoid(x),
+    "tanh": lambda x: mg.tanh(x),
+    "sqrt": lambda x: mg.sqrt(x),
+    "pow": lambda x: x ** 3,
+    "maximum": lambda x: mg.maximum(x, x * 0.5),
+    "minimum": lambda x: mg.minimum(x, x * 2.0),
+    "max(dim)": lambda x: mg.max(x, dim=0).values if hasattr(mg.max(x, dim=0), "values")
+    else mg.max(x, dim=0),
+    "max(all)": lambda x: mg.max(x),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAVES_OUTPUT))
+@pytest.mark.parametrize("method, args", [("mul_", (10.0,)), ("add_", (1.0,)),
+                                          ("__setitem__", (0, 5.0))])
+def test_inplace_change_of_a_saved_output_is_refused(name, method, args):
+    x = mg.tensor([[0.5, 1.0], [2.0, 0.25]], requires_grad=True)
+    y = SAVES_OUTPUT[name](x)
+    if y.ndim == 0 and method == "__setitem__":
+        args = ((), 5.0)
+    with mg.no_grad():
+        getattr(y, method)(*args)
+    with pytest.raises(RuntimeError, match=r": its output of shape \(.*\) was modified in "
+                                           r"place \(version 0 -> 1\)"):
+        y.sum().backward()
+    assert x.grad is None                      # refused before any gradient reached x
+
+
+def test_the_issue_reproduction_exp_times_ten():
+    x = mg.tensor([0.0, 1.0], requires_grad=True)
+    y = x.exp()
+    with mg.no_grad():
+        y.mul_(10)
+    with pytest.raises(RuntimeError, match=r"Exp: its output of shape \(2,\) was modified"):
+        y.sum().backward()
+
+
+def test_saved_output_deep_in_the_graph_is_checked():
+    x = mg.tensor([0.3, -0.2], requires_grad=True)
+    hidden = mg.tanh(x)
+    loss = (hidden * 2.0).sum()
+    with mg.no_grad():
+        hidden.add_(1.0)
+    with pytest.raises(RuntimeError, match=r"Tanh: its output"):
+        loss.backward()
+
+
+def test_ops_that_do_not_save_their_output_still_allow_it():
+    # relu saves its input, not its output: changing the output does not change its gradient,
+    # and PyTorch allows it too.
+    x = mg.tensor([-1.0, 2.0], requires_grad=True)
+    y = mg.relu(x)
+    with mg.no_grad():
+        y.mul_(10)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 1.0])
+
+
+def test_a_custom_function_that_saves_its_output_is_checked_too():
+    class Square(mg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            out = x * x
+            ctx.save_for_backward(x, out)
+            return out
+
+        @staticmethod
+        def backward(ctx, grad):
+            x, _ = ctx.saved_tensors
+            return 2 * x * grad
+
+    x = mg.tensor([3.0], requires_grad=True)
+    y = Square.apply(x)
+    with mg.no_grad():
+        y.fill_(0.0)
+    with pytest.raises(RuntimeError, match=r"Square: its output of shape \(1,\)"):
+        y.backward()
+
+
+def test_unchanged_saved_output_backward_matches_torch():
+    torch = pytest.importorskip("torch")
+    values = [[0.5, 1.0], [2.0, 0.25]]
+    for name, fn in SAVES_OUTPUT.items():
+        x = mg.tensor(values, dtype=mg.float64, requires_grad=True)
+        fn(x).sum().backward()
+        t = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+        torch_fns = {"exp": torch.exp, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
+                     "sqrt": torch.sqrt, "pow": lambda v: v ** 3,
+                     "maximum": lambda v: torch.maximum(v, v * 0.5),
+                     "minimum": lambda v: torch.minimum(v, v * 2.0),
+                     "max(dim)": lambda v: torch.max(v, dim=0).values, "max(all)": torch.max}
+        torch_fns[name](t).sum().backward()
+        np.testing.assert_allclose(x.grad.data, t.grad.numpy(), rtol=1e-12, err_msg=name)
+
+
+def test_torch_also_refuses_a_changed_saved_output():
+    torch = pytest.importorskip("torch")
+    t = torch.tensor([0.0, 1.0], requires_grad=True)
+    y = t.exp()
+    with torch.no_grad():
+        y.mul_(10)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()

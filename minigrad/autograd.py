@@ -30,11 +30,11 @@ def sum_to_shape(grad: np.ndarray, shape: tuple, op_name: str = "?") -> np.ndarr
     return grad
 
 
-def graph_nodes(root_node, root):
+def graph_nodes(root_node):
     """Every node reachable from `root_node`, with how many graph edges point at each.
 
-    `root` is the tensor `root_node` produced. Every node that saved its own output is checked
-    here, before any gradient is computed, against in-place changes of that output.
+    Every node that saved its own output is checked here, before any gradient is computed,
+    against in-place changes of that output.
     Iterative (explicit stack), so a chain of a million ops works. Returns a dict
     node -> number of consumers of that node's output inside the graph; leaves with hooks
     are counted too (tensor -> number of uses), so their hooks run once on the sum. Only inputs that
@@ -42,7 +42,7 @@ def graph_nodes(root_node, root):
     """
     consumers = {root_node: 0}
     stack = [root_node]
-    _check_output_version(root_node, root)
+    _check_output_version(root_node)
     while stack:
         node = stack.pop()
         if node.freed:
@@ -60,7 +60,7 @@ def graph_nodes(root_node, root):
             else:
                 consumers[parent] = 1
                 stack.append(parent)
-                _check_output_version(parent, tensor)
+                _check_output_version(parent)
     return consumers
 
 
@@ -90,11 +90,14 @@ def _version_error(node, tensor, version, role="an input"):
         "wrong; do the in-place update after backward(), or operate on a copy")
 
 
-def _check_output_version(node, output):
+def _check_output_version(node):
     """An op that saved its output (exp, tanh, sqrt ...) computes its gradient from it: the
-    output must be as the op left it (version 0, a fresh tensor)."""
-    if node.saves_output and output._version != 0:
-        raise _version_error(node, output, 0, role="its output")
+    output must be as the op left it (version 0, a fresh tensor). An output no longer alive
+    cannot have been changed since."""
+    if node.saved_output is not None:
+        output = node.saved_output()
+        if output is not None and output._version != 0:
+            raise _version_error(node, output, 0, role="its output")
 
 
 def run_backward(root, gradient: np.ndarray, retain_graph: bool = False, observer=None):
@@ -106,7 +109,7 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool = False, observe
     (see minigrad.inspect); without one the loop does no extra work.
     """
     root_node = root.grad_fn
-    consumers = graph_nodes(root_node, root)
+    consumers = graph_nodes(root_node)
     pending = {root_node: gradient}
     ready = [root_node]
     ndarray = np.ndarray

@@ -4,6 +4,8 @@ A subclass defines `forward(ctx, *arrays)` and `backward(ctx, grad)` as static m
 on NumPy arrays. `apply()` unwraps Tensors, runs `forward`, wraps the result and, when
 recording, stores a `Context` as the output's `grad_fn`: the graph node that `backward()` visits.
 """
+import weakref
+
 import numpy as np
 
 from . import grad_mode
@@ -21,14 +23,15 @@ class Context:
         needs_input_grad:  one bool per argument: is it a Tensor that requires grad
         saved_tensors:     what `forward` passed to `save_for_backward`
         input_versions:    each Tensor input's version counter when the op ran
-        saves_output:      True when a saved array is (a view of) the output: an in-place
-                           change of the output after the op ran is then refused at backward
+        saved_output:      a weak reference to the output Tensor when a saved array is (a
+                           view of) the output, else None: backward then refuses an output
+                           changed in place since the op ran
         freed:             True once backward released this node (retain_graph=False)
     Ops may set further attributes of their own (e.g. `ctx.shape = x.shape`).
     """
 
     __slots__ = ("function", "inputs", "needs_input_grad", "saved_tensors",
-                 "input_versions", "saves_output", "freed", "created_at", "_hooks",
+                 "input_versions", "saved_output", "freed", "created_at", "_hooks",
                  "__dict__", "__weakref__")
 
     def __init__(self, function=None, inputs=(), needs_input_grad=()):
@@ -37,7 +40,7 @@ class Context:
         self.needs_input_grad = needs_input_grad
         self.saved_tensors = ()
         self.input_versions = None
-        self.saves_output = False
+        self.saved_output = None
         self.freed = False
         self.created_at = None
         self._hooks = None
@@ -118,8 +121,8 @@ class Function:
             result.requires_grad = True
             result.grad_fn = ctx
             ctx.input_versions = tuple(versions)
-            if ctx.saved_tensors:
-                ctx.saves_output = _saves(ctx.saved_tensors, out)
+            if ctx.saved_tensors and _saves(ctx.saved_tensors, out):
+                ctx.saved_output = weakref.ref(result)
             if _HOOKS.on_record is not None:
                 _HOOKS.on_record(ctx, result)
         else:

@@ -183,3 +183,23 @@ def test_torch_also_refuses_a_changed_saved_output():
         y.mul_(10)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
+
+
+@pytest.mark.parametrize("update", ["augmented", "method"])
+def test_recorded_inplace_update_of_a_saved_output_is_refused_as_torch(update):
+    # While recording, `y += 1` on a non-leaf is recorded (as in PyTorch), but Exp's saved
+    # output is y's array, now overwritten: PyTorch refuses the backward, and so do we.
+    def run(module, tensor):
+        x = tensor([0.0, 1.0], requires_grad=True)
+        y = module.exp(x)
+        if update == "augmented":
+            y += 1.0
+        else:
+            y.add_(1.0)
+        y.sum().backward()
+
+    with pytest.raises(RuntimeError, match=r"Exp: its output of shape \(2,\) was modified"):
+        run(mg, mg.tensor)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        run(torch, torch.tensor)

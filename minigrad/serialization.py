@@ -119,12 +119,20 @@ def _file_mode(path) -> int:
     return 0o666 & ~umask
 
 
-def load(path):
+def load(path, map_location=None, weights_only=None):
     """Read what `save` wrote. Never unpickles: loading cannot execute code.
+
+    `map_location` and `weights_only` are PyTorch's keywords, accepted so that
+    `torch.load(path, map_location="cpu", weights_only=True)` ports unchanged: everything loads
+    onto the CPU (map_location may be None, "cpu", mg.device("cpu"), or a dict mapping devices
+    to "cpu"), and every load is weights-only in PyTorch's sense whatever the flag says.
 
     Raises FileNotFoundError for a missing file and ValueError naming the file for anything
     truncated, corrupt or not written by mg.save.
     """
+    _check_map_location(map_location)
+    if weights_only not in (None, True, False):
+        raise TypeError(f"load: weights_only must be None, True or False, got {weights_only!r}")
     path = _path(path, "load", "mg.load(path)")
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no such file: {path}")
@@ -155,6 +163,15 @@ def load(path):
             raise
         raise ValueError(f"load: {path} is corrupt: its manifest is malformed "
                          f"({type(error).__name__}: {error})") from None
+
+
+def _check_map_location(map_location) -> None:
+    targets = list(map_location.values()) if isinstance(map_location, dict) else [map_location]
+    for target in targets:
+        if target is not None and str(target) != "cpu":
+            raise ValueError(f"load: map_location {map_location!r} asks for a device other "
+                             "than the CPU; minigrad loads onto the CPU only, so pass "
+                             "map_location=None or 'cpu'")
 
 
 def _path(path, op: str, usage: str) -> str:

@@ -25,6 +25,29 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
+# What may replace a registered entry (as PyTorch): the same kind, or None to remove it.
+_REPLACEMENT_RULES = (("_parameters", "parameter", Parameter, "nn.Parameter"),
+                      ("_modules", "child module", None, "nn.Module"),
+                      ("_buffers", "buffer", Tensor, "mg.Tensor"))
+
+
+def _check_assignment(module, name, value) -> None:
+    """Refuse a value that would silently turn a registered parameter, submodule or buffer into
+    a plain attribute, dropping it from parameters() and state_dict()."""
+    for table, role, kind, kind_name in _REPLACEMENT_RULES:
+        if name in module.__dict__[table] and value is not None and not isinstance(
+                value, kind if kind is not None else Module):
+            fix = (f"; wrap it (module.{name} = nn.Parameter(tensor)) or update it in place "
+                   f"(with mg.no_grad(): module.{name}.copy_(tensor))"
+                   if role == "parameter" else "")
+            kind_of_value = type(value)
+            value_type = ("Tensor" if isinstance(value, Tensor) else kind_of_value.__name__
+                          if kind_of_value.__module__ == "builtins" else
+                          f"{kind_of_value.__module__}.{kind_of_value.__name__}")
+            raise TypeError(f"cannot assign '{value_type}' as {role} '{name}' ({kind_name} or "
+                            f"None expected){fix}")
+
+
 class Module:
     """Base class of layers and models: subclass it, assign layers and Parameters in
     `__init__`, compute the output in `forward`, call the module like a function."""
@@ -42,6 +65,7 @@ class Module:
         if "_parameters" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}: call super().__init__() before assigning "
                                f"attributes (assigning {name!r})")
+        _check_assignment(self, name, value)
         for table in (self._parameters, self._buffers, self._modules):
             table.pop(name, None)
         if isinstance(value, Parameter):

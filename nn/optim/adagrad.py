@@ -3,7 +3,7 @@ import numpy as np
 
 import minigrad as mg
 
-from .optimizer import Optimizer, check_number
+from .optimizer import LIKE_PARAM, STEP_COUNT, Optimizer, check_number
 
 
 class Adagrad(Optimizer):
@@ -18,6 +18,8 @@ class Adagrad(Optimizer):
     the filled sum), so state_dict() looks the same before and after the first step.
     Parameters whose grad is None are skipped (their step count does not advance).
     """
+
+    state_keys = {"step": STEP_COUNT, "sum": LIKE_PARAM}
 
     def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,

@@ -5,7 +5,7 @@ import numpy as np
 
 import minigrad as mg
 
-from .optimizer import Optimizer, check_number
+from .optimizer import LIKE_PARAM, STEP_COUNT, Optimizer, check_number
 
 
 class Adam(Optimizer):
@@ -17,6 +17,8 @@ class Adam(Optimizer):
 
     Parameters whose grad is None are skipped (their step count does not advance).
     """
+
+    state_keys = {"step": STEP_COUNT, "exp_avg": LIKE_PARAM, "exp_avg_sq": LIKE_PARAM}
 
     decoupled = False
 

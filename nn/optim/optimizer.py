@@ -5,6 +5,7 @@ State is kept per parameter, keyed by the parameter's position in the list, so a
 saved with `mg.save` and loaded into a fresh optimizer over a fresh model (same architecture)
 resumes training exactly.
 """
+import inspect
 import numbers
 
 import numpy as np
@@ -25,16 +26,50 @@ def check_number(value, name: str, op: str, low: float = 0.0, high: float | None
     return value
 
 
+def _checked_count(value, key: str, index: int, op: str) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{op}: {key} of parameter {index} must be a non-negative integer "
+                         f"step count, got {type(value).__name__} {value!r}")
+    return int(value)
+
+
+def _checked_scalar(value, key: str, index: int, op: str):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        raise ValueError(f"{op}: {key} of parameter {index} is a {type(value).__name__}, not a "
+                         "number or numeric array")
+    return value
+
+
 # Keys that learning-rate schedulers add to a parameter group, as in PyTorch (StepLR & co.
 # record 'initial_lr'; OneCycleLR also its bounds): a state dict may carry them.
 SCHEDULER_KEYS = {"initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum"}
+
+
+# Kinds of per-parameter state entries, for `Optimizer.state_keys`.
+STEP_COUNT = "step count"          # a non-negative integer
+LIKE_PARAM = "like the parameter"  # a floating array of the parameter's shape (stored in its dtype)
 
 
 class Optimizer:
     """Base class: holds `params` (one list), `param_groups` (one dict of hyperparameters with
     the params, PyTorch-style, so `opt.param_groups[0]["lr"] = 0.01` changes the rate),
     `defaults` (the constructor's hyperparameters) and `state` (parameter index -> dict of
-    arrays and counters)."""
+    arrays and counters).
+
+    What `load_state_dict` checks comes from each optimizer's own declarations:
+    - hyperparameters: the constructor is the declaration; the loaded ones are passed to it
+      (on a throwaway instance), so they get exactly the checks and conversions that
+      `SGD(params, lr=...)` applies, and the same errors;
+    - per-parameter state: `state_keys` (every state entry has all of them) and
+      `optional_state_keys` (created on demand by step()), each name -> STEP_COUNT or
+      LIKE_PARAM. Unknown names are refused too. An optimizer that declares no state keys
+      gets the generic checks only (numbers, or numeric arrays of the parameter's shape).
+    """
+
+    state_keys: dict = {}
+    optional_state_keys: dict = {}
 
     def __init__(self, params, defaults: dict):
         name = type(self).__name__
@@ -112,6 +147,7 @@ class Optimizer:
             raise ValueError(f"{name}.load_state_dict: hyperparameters {sorted(group)} do not "
                              f"match {sorted(self.defaults)}; was it saved by another "
                              "optimizer type?")
+        hyperparameters = self._checked_hyperparameters(group)
         if not isinstance(state_dict["state"], dict):
             raise ValueError(f"{name}.load_state_dict: 'state' must be a dict (parameter index "
                              f"-> dict of values), got {type(state_dict['state']).__name__}")
@@ -125,26 +161,67 @@ class Optimizer:
             if not 0 <= index < len(self.params):
                 raise ValueError(f"{name}.load_state_dict: state for parameter {index}, but "
                                  f"there are only {len(self.params)}")
-            param = self.params[index]
-            state[index] = {}
-            for k, v in entries.items():
-                v = v.data if isinstance(v, Tensor) else v
-                if not (isinstance(v, (int, float, np.number)) or isinstance(v, np.ndarray)
-                        and v.dtype.kind in "biuf"):
-                    raise ValueError(f"{name}.load_state_dict: {k} of parameter {index} is a "
-                                     f"{type(v).__name__}, not a number or numeric array")
-                if isinstance(v, np.ndarray) and v.ndim > 0:
-                    if v.shape != param.shape:
-                        raise ValueError(f"{name}.load_state_dict: {k} of parameter {index} "
-                                         f"has shape {v.shape} but the parameter has shape "
-                                         f"{param.shape}")
-                    v = np.array(v, dtype=param.dtype, copy=True)
-                elif isinstance(v, np.ndarray):
-                    v = v.item()
-                state[index][k] = v
+            state[index] = self._checked_state(index, entries)
         self.state = state
-        self.param_groups[0].update(
-            {k: tuple(v) if isinstance(v, list) else v for k, v in group.items()})
+        self.param_groups[0].update(hyperparameters)
+
+    def _checked_hyperparameters(self, group: dict) -> dict:
+        """The loaded hyperparameters after the constructor's own checks and conversions."""
+        name = type(self).__name__
+        values = {k: v for k, v in group.items() if k in self.defaults}
+        try:
+            inspect.signature(type(self)).bind(self.params, **values)
+        except TypeError:                   # a constructor that does not take them by name
+            return {k: tuple(v) if isinstance(v, list) else v for k, v in group.items()}
+        try:
+            probe = type(self)(self.params, **values)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{name}.load_state_dict: the saved hyperparameters are not "
+                              f"valid ({error}); load a state dict saved by {name}") from None
+        checked = {k: probe.param_groups[0][k] for k in values}
+        for key in set(group) - set(values):         # learning-rate schedulers' bookkeeping
+            checked[key] = check_number(group[key], key, f"{name}.load_state_dict")
+        return checked
+
+    def _checked_state(self, index: int, entries: dict) -> dict:
+        """One parameter's loaded state: required keys present, no unknown ones, arrays of the
+        parameter's shape (converted to its dtype), step counts non-negative integers."""
+        name = f"{type(self).__name__}.load_state_dict"
+        param = self.params[index]
+        declared = {**self.state_keys, **self.optional_state_keys}
+        if declared:
+            missing = sorted(set(self.state_keys) - set(entries))
+            unknown = sorted(set(entries) - set(declared))
+            if missing or unknown:
+                raise ValueError(f"{name}: the state of parameter {index} "
+                                 + (f"lacks {missing}" if missing else "")
+                                 + (" and " if missing and unknown else "")
+                                 + (f"has unknown entries {unknown}" if unknown else "")
+                                 + f"; {type(self).__name__} keeps {sorted(self.state_keys)}"
+                                 + (f" (and optionally {sorted(self.optional_state_keys)})"
+                                    if self.optional_state_keys else "")
+                                 + ": was it saved by another optimizer type?")
+        checked = {}
+        for k, v in entries.items():
+            v = v.data if isinstance(v, Tensor) else v
+            kind = declared.get(k)
+            if isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind in "biuf":
+                v = v.item()
+            if kind == STEP_COUNT or kind is None and not isinstance(v, np.ndarray):
+                checked[k] = _checked_count(v, k, index, name) if kind == STEP_COUNT else (
+                    _checked_scalar(v, k, index, name))
+                continue
+            if not isinstance(v, np.ndarray) or v.dtype.kind not in ("f" if kind else "biuf"):
+                described = (f"a {v.dtype} array" if isinstance(v, np.ndarray)
+                             else f"a {type(v).__name__}")
+                raise ValueError(f"{name}: {k} of parameter {index} is {described}; expected "
+                                 f"a {'floating' if kind else 'numeric'} array of the "
+                                 f"parameter's shape {param.shape}")
+            if v.shape != param.shape:
+                raise ValueError(f"{name}: {k} of parameter {index} has shape {v.shape} but "
+                                 f"the parameter has shape {param.shape}")
+            checked[k] = np.array(v, dtype=param.dtype, copy=True)
+        return checked
 
     def __repr__(self):
         settings = ", ".join(f"{k}={v}" for k, v in self.hyperparameters.items())

@@ -3,7 +3,7 @@ import numpy as np
 
 import minigrad as mg
 
-from .optimizer import Optimizer, check_number
+from .optimizer import LIKE_PARAM, STEP_COUNT, Optimizer, check_number
 
 
 class RMSprop(Optimizer):
@@ -20,6 +20,9 @@ class RMSprop(Optimizer):
     Defaults as PyTorch: lr=0.01, alpha=0.99, eps=1e-8. Parameters whose grad is None are
     skipped (their step count does not advance).
     """
+
+    state_keys = {"step": STEP_COUNT, "square_avg": LIKE_PARAM}
+    optional_state_keys = {"grad_avg": LIKE_PARAM, "momentum_buffer": LIKE_PARAM}
 
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False):

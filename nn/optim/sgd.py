@@ -3,7 +3,7 @@ import numpy as np
 
 import minigrad as mg
 
-from .optimizer import Optimizer, check_number
+from .optimizer import LIKE_PARAM, Optimizer, check_number
 
 
 class SGD(Optimizer):
@@ -16,6 +16,8 @@ class SGD(Optimizer):
 
     Parameters whose grad is None are skipped.
     """
+
+    state_keys = {"momentum_buffer": LIKE_PARAM}          # only with momentum
 
     def __init__(self, params, lr: float, momentum: float = 0.0, nesterov: bool = False,
                  weight_decay: float = 0.0):

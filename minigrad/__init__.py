@@ -5,29 +5,43 @@
     y = (x * x).sum()
     y.backward()
     x.grad            # tensor([[2., 4.]])
+
+Names follow PyTorch's, so `import minigrad as torch` ports most scripts.
 """
-from . import hooks, random
+import numpy as _np
+
+from . import accelerator, autograd, cuda, hooks, random, return_types
 from .anomaly import detect_anomaly, is_anomaly_enabled
 from ._checks import DimensionError
-from .creation import (arange, full, ones, ones_like, rand, randint, randn, randperm, tensor,
-                       zeros, zeros_like)
+from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_like, linspace,
+                       ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm,
+                       tensor, zeros, zeros_like)
+from .device import device, get_default_device, set_default_device
 from .function import Context, Function
-from . import return_types
-from .functional import (abs, amax, amin, argmax, argmin, cast, cat, clamp, clip, exp, expand, flatten, log,
-                         log_softmax, logsumexp, matmul, max, maximum, mean, min, minimum,
-                         permute, pad, pow, relu, reshape, sigmoid, sliding_window, softmax,
-                         sqrt, squeeze,
-                         stack, std, sum, tanh, transpose, unsqueeze, var, view, where)
+from .functional import (abs, amax, amin, argmax, argmin, cast, cat, clamp, clip, clone, exp,
+                         expand, flatten, log, log_softmax, logsumexp, matmul, max, maximum,
+                         mean, min, minimum, pad, permute, pow, relu, reshape, sigmoid,
+                         sliding_window, softmax, sqrt, squeeze, stack, std, sum, tanh,
+                         transpose, unsqueeze, var, view, where)
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck
 from .random import get_rng_state, manual_seed, set_rng_state
 from .serialization import load, save
 from .tensor import Tensor
 
-float32 = __import__("numpy").float32
-float64 = __import__("numpy").float64
-int64 = __import__("numpy").int64
-bool_ = __import__("numpy").bool_
+# dtypes, with PyTorch's names (mg.float is float32, mg.int is int32, mg.long is int64)
+float16 = half = _np.float16
+float32 = float = _np.float32
+float64 = double = _np.float64
+int8 = _np.int8
+uint8 = _np.uint8
+int16 = short = _np.int16
+int32 = int = _np.int32
+int64 = long = _np.int64
+bool_ = bool = _np.bool_
+
+_DTYPE_NAMES = ["float16", "half", "float32", "float", "float64", "double", "int8", "uint8", "int16",
+          "short", "int32", "int", "int64", "long", "bool_", "bool"]
 
 
 def __getattr__(name):
@@ -39,14 +53,17 @@ def __getattr__(name):
 
 
 __all__ = [
-    "Tensor", "Function", "Context", "tensor", "zeros", "ones", "full", "arange", "randn", "rand",
-    "randint", "randperm", "zeros_like", "ones_like", "manual_seed", "get_rng_state",
-    "set_rng_state", "detect_anomaly", "is_anomaly_enabled", "no_grad", "enable_grad",
-    "set_grad_enabled", "is_grad_enabled", "gradcheck", "GradcheckError",
-    "DimensionError", "save", "load", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs",
-    "clamp", "clip", "pow", "maximum", "minimum", "where", "sum", "mean", "max", "min", "var",
-    "std", "logsumexp", "softmax", "log_softmax", "argmax", "argmin", "reshape", "view", "amax", "amin",
-    "transpose", "permute", "flatten", "squeeze", "unsqueeze", "expand", "matmul", "cat",
-    "stack", "pad", "cast", "sliding_window", "float32", "float64", "int64", "bool_", "random",
-    "hooks",
+    "Tensor", "Function", "Context", "tensor", "zeros", "ones", "full", "empty", "arange",
+    "linspace", "eye", "randn", "rand", "randint", "randperm", "zeros_like", "ones_like",
+    "empty_like", "full_like", "rand_like", "randn_like", "from_numpy", "manual_seed",
+    "get_rng_state", "set_rng_state", "device", "set_default_device", "get_default_device",
+    "detect_anomaly", "is_anomaly_enabled", "no_grad", "enable_grad", "set_grad_enabled",
+    "is_grad_enabled",
+    "gradcheck", "GradcheckError", "DimensionError", "save", "load",
+    "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "clip", "pow", "maximum",
+    "minimum", "where", "clone", "sum", "mean", "max", "min", "amax", "amin", "var", "std",
+    "logsumexp", "softmax", "log_softmax", "argmax", "argmin", "reshape", "view", "transpose",
+    "permute", "flatten", "squeeze", "unsqueeze", "expand", "matmul", "cat", "stack", "pad",
+    "cast", "sliding_window", *_DTYPE_NAMES, "random", "hooks", "cuda", "accelerator", "autograd",
+    "return_types",
 ]

@@ -47,6 +47,9 @@ def _describe(value) -> str:
 
 def _numpy_error(target, op: str, value, error):
     """NumPy's casting/broadcasting errors, said as PyTorch says them (RuntimeError)."""
+    if isinstance(error, OverflowError) or "convert" in str(error):
+        return RuntimeError(f"{op}: {_describe(value)} cannot be converted to the tensor's dtype "
+                            f"{target.dtype} ({error}); use a value the dtype can hold")
     if isinstance(error, TypeError):                # NumPy's UFuncTypeError: a casting rule
         return RuntimeError(f"{op}: the result type of updating a {target.dtype} tensor with "
                             f"{_describe(value)} can't be cast to {target.dtype} in place; "
@@ -62,7 +65,7 @@ def apply_ufunc(target, op: str, ufunc, value) -> None:
     raw = _raw(value)
     try:
         ufunc(target.data, raw, out=target.data, casting="same_kind")
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, OverflowError) as error:
         raise _numpy_error(target, op, value, error) from None
 
 
@@ -106,7 +109,7 @@ def overwrite(target, op: str, values, recorded=None):
     else:
         try:
             target.data[...] = _raw(values)
-        except (TypeError, ValueError) as error:
+        except (TypeError, ValueError, OverflowError) as error:
             raise _numpy_error(target, op, values, error) from None
     target._version += 1
     return target

@@ -6,6 +6,7 @@ with a broadcast shape and `sum_to_shape` sums it back (the one place un-broadca
 import numpy as np
 
 from .backend import array_module
+from .function import Function  # noqa: F401  (torch.autograd.Function's place)
 
 FREED_MESSAGE = ("backward through a graph that was already freed (node {node}): pass "
                  "retain_graph=True to the first backward() if you need to backpropagate twice")

@@ -114,7 +114,7 @@ class Function:
             out = array_module(out).asarray(out)
         result = Tensor.__new__(Tensor)
         result.data = out
-        result.grad = None
+        result._grad = None
         result._version = 0
         result._hooks = None
         if record and out.dtype.kind in _FLOAT_KINDS:

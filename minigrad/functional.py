@@ -17,7 +17,7 @@ from .ops.reduce import Max, Sum
 from .ops.shape import Cat, Expand, GetItem, Pad, Permute, Reshape
 from .ops.window import SlidingWindow, window_output_size
 from . import return_types
-from .tensor import Tensor
+from .tensor import Tensor, promote_operands
 
 __all__ = [
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "pow", "maximum",
@@ -95,11 +95,15 @@ clip = clamp
 
 
 def maximum(x, other):
-    return Maximum.apply(_tensor(x, "maximum"), _binary_operand(other, "maximum"))
+    """Elementwise max(x, other), broadcasting; ties split the gradient evenly."""
+    return Maximum.apply(*promote_operands(_tensor(x, "maximum"),
+                                           _binary_operand(other, "maximum")))
 
 
 def minimum(x, other):
-    return Minimum.apply(_tensor(x, "minimum"), _binary_operand(other, "minimum"))
+    """Elementwise min(x, other), broadcasting; ties split the gradient evenly."""
+    return Minimum.apply(*promote_operands(_tensor(x, "minimum"),
+                                           _binary_operand(other, "minimum")))
 
 
 def _binary_operand(other, op):
@@ -124,6 +128,10 @@ def where(condition, x, y):
                     np.shape(y.data if isinstance(y, Tensor) else y))
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
         x = Tensor(x)
+    if isinstance(x, Tensor):
+        x, y = promote_operands(x, y)
+    else:
+        y, x = promote_operands(y, x)
     return Where.apply(cond, x, y)
 
 
@@ -136,6 +144,12 @@ def cast(x, dtype):
     if dtype == x.dtype:
         return x
     return Cast.apply(x, dtype)
+
+
+def clone(x):
+    """A copy of x with its own memory, differentiable (the gradient passes through)."""
+    x = _tensor(x, "clone")
+    return Cast.apply(x, x.dtype)
 
 
 def checked_compare(a, b, compare):

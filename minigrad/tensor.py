@@ -10,8 +10,10 @@ import numpy as np
 from . import function as _function
 from . import grad_mode
 from . import _inplace
+from . import device as _device
 from . import random as _random
 from ._checks import as_dtype, broadcast_shape, check_floating
+from ._promotion import DEFAULT_FLOAT, result_type
 from .backend import array_module
 from .hooks import GradHooks, RemovableHandle, add_hook, check_callable
 from .autograd import accumulate_with_hooks, run_backward
@@ -54,6 +56,44 @@ def _operand(other):
     return Tensor(other)
 
 
+def promote_operands(x, other, division: bool = False):
+    """x (a Tensor) and the other operand, converted to the dtype PyTorch's type promotion
+    gives (see _promotion.py); true division of integers gives the default float dtype."""
+    kind = type(other)
+    dtype = x.data.dtype
+    if kind is Tensor:                            # the common cases, decided without a call
+        if other.data.dtype is dtype and (dtype.kind == "f" or not division):
+            return x, other
+    elif kind is float:
+        if dtype.kind == "f":
+            return x, other
+    elif kind is int and dtype.kind in ("f" if division else "fiu"):
+        return x, other
+    other = _operand(other)
+    target = result_type(x, other)
+    if division and target.kind in "biu":
+        target = DEFAULT_FLOAT
+    return _converted(x, target), _converted(other, target)
+
+
+def _finite(value, name: str, op: str) -> float:
+    if isinstance(value, Tensor) and value.numel() == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{op}: {name} must be a number, got {type(value).__name__}")
+    if not np.isfinite(value):
+        raise ValueError(f"{op}: {name} must be finite, got {value}")
+    return float(value)
+
+
+def _converted(value, dtype):
+    if isinstance(value, Tensor):
+        return value if value.dtype == dtype else F.cast(value, dtype)
+    if isinstance(value, np.ndarray):
+        return value if value.dtype == dtype else value.astype(dtype)
+    return value
+
+
 class Tensor:
     """An n-dimensional array that records the operations applied to it for backward().
 
@@ -65,13 +105,13 @@ class Tensor:
     `Tensor(array)` wraps an array without copying it; `mg.tensor(...)` copies.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_version", "_hooks", "__weakref__")
+    __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "_version", "_hooks", "__weakref__")
     __array_ufunc__ = None          # numpy defers to Tensor's reflected operators
     __hash__ = object.__hash__      # tensors are dict keys (optimizer state, graphs)
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
         self.data = _as_array(data, dtype)
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self._version = 0
         self._hooks = None
@@ -85,7 +125,7 @@ class Tensor:
         """A Tensor around an existing array, skipping conversion (internal fast path)."""
         t = cls.__new__(cls)
         t.data = array
-        t.grad = None
+        t._grad = None
         t.requires_grad = requires_grad
         t.grad_fn = None
         t._version = 0
@@ -93,6 +133,28 @@ class Tensor:
         return t
 
     # --- attributes -------------------------------------------------------------------------
+    @property
+    def grad(self):
+        """None, or a Tensor of this tensor's shape and dtype that backward() accumulates."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"grad: assigned grad expected to be a Tensor or None but got "
+                                f"{type(value).__name__}; assign a Tensor of shape {self.shape}, "
+                                "e.g. mg.zeros_like(t), or None")
+            if value.shape != self.shape:
+                raise RuntimeError(f"grad: attempting to assign a gradient of shape "
+                                   f"{value.shape} to a tensor of shape {self.shape}; they must "
+                                   "be the same")
+            if value.dtype != self.dtype:
+                raise RuntimeError(f"grad: attempting to assign a gradient of dtype "
+                                   f"{value.dtype} to a tensor of dtype {self.dtype}; convert "
+                                   f"it first, e.g. g.to(t.dtype)")
+        self._grad = value
+
     @property
     def shape(self) -> tuple:
         return self.data.shape
@@ -335,46 +397,63 @@ class Tensor:
 
     def normal_(self, mean=0.0, std=1.0) -> "Tensor":
         """Fill with samples from N(mean, std**2), drawn from minigrad's seeded generator."""
+        mean, std = _finite(mean, "mean", "normal_"), _finite(std, "std", "normal_")
+        if std < 0:
+            raise ValueError(f"normal_: std must be >= 0, got {std}")
         check_floating(self.dtype, "normal_")
         values = _random.generator().normal(mean, std, self.shape)
         return _inplace.overwrite(self, "normal_", values.astype(self.dtype, copy=False))
 
     def uniform_(self, low=0.0, high=1.0) -> "Tensor":
         """Fill with samples from U(low, high) (PyTorch's `from`, `to`), seeded generator."""
+        low, high = _finite(low, "low", "uniform_"), _finite(high, "high", "uniform_")
+        if low > high:
+            raise ValueError(f"uniform_: expects a [low, high) range, but found low={low} > "
+                             f"high={high}")
         check_floating(self.dtype, "uniform_")
         values = _random.generator().uniform(low, high, self.shape)
         return _inplace.overwrite(self, "uniform_", values.astype(self.dtype, copy=False))
 
     # --- operators ----------------------------------------------------------------------------
     def __add__(self, other):
-        return Add.apply(self, _operand(other))
+        x, other = promote_operands(self, other)
+        return Add.apply(x, other)
 
     def __radd__(self, other):
-        return Add.apply(_operand(other), self)
+        x, other = promote_operands(self, other)
+        return Add.apply(other, x)
 
     def __sub__(self, other):
-        return Sub.apply(self, _operand(other))
+        x, other = promote_operands(self, other)
+        return Sub.apply(x, other)
 
     def __rsub__(self, other):
-        return Sub.apply(_operand(other), self)
+        x, other = promote_operands(self, other)
+        return Sub.apply(other, x)
 
     def __mul__(self, other):
-        return Mul.apply(self, _operand(other))
+        x, other = promote_operands(self, other)
+        return Mul.apply(x, other)
 
     def __rmul__(self, other):
-        return Mul.apply(_operand(other), self)
+        x, other = promote_operands(self, other)
+        return Mul.apply(other, x)
 
     def __truediv__(self, other):
-        return Div.apply(self, _operand(other))
+        x, other = promote_operands(self, other, True)
+        return Div.apply(x, other)
 
     def __rtruediv__(self, other):
-        return Div.apply(_operand(other), self)
+        x, other = promote_operands(self, other, True)
+        return Div.apply(other, x)
 
     def __pow__(self, other):
-        return Pow.apply(self, _operand(other))
+        x, other = promote_operands(self, other)
+        return Pow.apply(x, other)
 
     def __rpow__(self, other):
-        return Pow.apply(_operand(other), self)
+        x, other = promote_operands(self, other)
+        return Pow.apply(other, x)
 
     def __matmul__(self, other):
         return F.matmul(self, other)
@@ -480,12 +559,37 @@ class Tensor:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body] + extras) + ")"
 
-    # --- dtype ------------------------------------------------------------------------------
-    def to(self, dtype) -> "Tensor":
-        """Convert to `dtype` (differentiable between floating dtypes)."""
+    # --- dtype and device ----------------------------------------------------------------------
+    @property
+    def device(self) -> _device.device:
+        """Where the data lives: always the CPU here (see minigrad/device.py)."""
+        return _device.CPU
+
+    is_cuda = False
+
+    def to(self, *args, **kwargs) -> "Tensor":
+        """Convert to another dtype and/or device, as PyTorch's `to`:
+        `x.to(mg.float64)`, `x.to("cpu")`, `x.to(device, dtype)`, `x.to(other_tensor)`,
+        with `copy=True` for a new tensor even when nothing changes. Differentiable between
+        floating dtypes; any device but the CPU raises (minigrad runs on the CPU only)."""
+        dtype, copy = _device.parse_to_args(self, args, kwargs)
+        out = self if dtype is None else F.cast(self, dtype)
+        if copy and out is self:
+            out = F.clone(self)
+        return out
+
+    def astype(self, dtype) -> "Tensor":
+        """`to(dtype)` (NumPy's name)."""
         return F.cast(self, dtype)
 
-    astype = to
+    def cpu(self) -> "Tensor":
+        """This tensor: it is on the CPU already (as PyTorch, no copy)."""
+        return self
+
+    def cuda(self, device=None, non_blocking=False) -> "Tensor":
+        """Raises: minigrad has no GPU backend (mg.cuda.is_available() is False)."""
+        _device.as_device("cuda" if device is None else device, "cuda")
+        return self
 
     def float(self) -> "Tensor":
         return F.cast(self, np.float32)
@@ -493,8 +597,18 @@ class Tensor:
     def double(self) -> "Tensor":
         return F.cast(self, np.float64)
 
+    def half(self) -> "Tensor":
+        return F.cast(self, np.float16)
+
     def long(self) -> "Tensor":
         return F.cast(self, np.int64)
+
+    def int(self) -> "Tensor":
+        """Convert to int32 (PyTorch's `int` dtype; `long()` is int64)."""
+        return F.cast(self, np.int32)
+
+    def bool(self) -> "Tensor":
+        return F.cast(self, np.bool_)
 
     # --- methods: each is also the function mg.NAME -------------------------------------------
     def exp(self):

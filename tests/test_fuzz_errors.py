@@ -33,8 +33,8 @@ NUMPY_DIR = os.path.dirname(np.__file__) + os.sep
 TIME_LIMIT_S = 10
 
 # not callables that take data: classes of errors, dtypes, submodules, context managers
-SKIP_MG = {"Function", "Context", "DimensionError", "GradcheckError", "float32", "float64",
-           "int64", "bool_", "random", "no_grad", "enable_grad", "detect_anomaly"}
+SKIP_MG = {"Function", "Context", "DimensionError", "GradcheckError", "random", "no_grad",
+           "enable_grad", "detect_anomaly", *mg._DTYPE_NAMES}
 # Modules that are containers or bases: fuzzed through their constructor only
 CONTAINERS = {"Module", "ModuleList", "Parameter"}
 

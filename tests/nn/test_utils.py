@@ -47,7 +47,7 @@ def test_clip_grad_norm_scales_to_max_norm_and_keeps_dtype():
 
 def test_clip_grad_norm_single_tensor_generator_and_missing_grads():
     p = nn.Parameter(np.array([3.0, 4.0]))
-    p.grad = mg.tensor([3.0, 4.0])
+    p.grad = mg.tensor([3.0, 4.0], dtype=mg.float64)
     assert clip_grad_norm_(p, 10.0).item() == 5.0                   # one Tensor is accepted
     assert p.grad.tolist() == [3.0, 4.0]                             # below max: unchanged
     q = nn.Parameter(np.zeros(2))
@@ -59,7 +59,7 @@ def test_clip_grad_norm_single_tensor_generator_and_missing_grads():
 
 def test_clip_grad_norm_nonfinite():
     p = nn.Parameter(np.zeros(2))
-    p.grad = mg.tensor([np.nan, 1.0])
+    p.grad = mg.tensor([np.nan, 1.0], dtype=mg.float64)
     with pytest.raises(RuntimeError, match=r"total gradient norm \(order 2.0\) is nan.*"
                                            r"error_if_nonfinite=False"):
         clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
@@ -68,7 +68,7 @@ def test_clip_grad_norm_nonfinite():
 
 def test_clip_grad_norm_errors():
     p = nn.Parameter(np.zeros(2))
-    p.grad = mg.tensor([1.0, 1.0])
+    p.grad = mg.tensor([1.0, 1.0], dtype=mg.float64)
     with pytest.raises(ValueError, match="norm_type must be a number >= 0 or 'inf', got -1"):
         clip_grad_norm_([p], 1.0, norm_type=-1)
     with pytest.raises(ValueError, match="max_norm must be a number, got None"):

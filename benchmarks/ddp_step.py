@@ -8,7 +8,8 @@ the single-process baseline (no DDP), or under mpiexec for N ranks:
     mpiexec -n 1 python benchmarks/ddp_step.py --ddp --threads 1 --batch-size 64
     mpiexec -n 2 python benchmarks/ddp_step.py --ddp --threads 1 --batch-size 32   # global 64
 
-Rank 0 prints: samples/s (global batch x steps / wall time), the median step, the time
+Rank 0 prints: samples/s (global batch x steps / wall time), the median step, the process
+CPU time per sample (all ranks' CPU seconds / samples: the work, whatever the load), the time
 blocked waiting for all-reduces (what overlap did not hide), the time a blocking Allreduce of
 the whole gradient takes on its own, and the bucket count and bytes per step.
 """
@@ -91,12 +92,15 @@ def main() -> None:
     if ARGS.ddp:
         nn.parallel.barrier()
     times = []
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     for _ in range(ARGS.steps):
         begin = time.perf_counter()
         step()
         times.append(time.perf_counter() - begin)
     wall = time.perf_counter() - start
+    cpu = time.process_time() - start_cpu
+    if ARGS.ddp:                                  # CPU seconds of all ranks together
+        cpu = nn.parallel.all_reduce_sum(mg.tensor([cpu], dtype=mg.float64)).item()
     if ARGS.ddp:
         nn.parallel.barrier()
     waited = (model.communication_seconds - waited_before) / ARGS.steps if ARGS.ddp else 0.0
@@ -108,6 +112,7 @@ def main() -> None:
         print(f"model={ARGS.model} ranks={ranks} threads={ARGS.threads} ddp={ARGS.ddp} "
               f"batch={ARGS.batch_size}x{ranks} samples/s={samples:.1f} "
               f"median_step_ms={1e3 * float(np.median(times)):.1f} "
+              f"cpu_ms_per_sample={1e3 * cpu / (ARGS.batch_size * ranks * ARGS.steps):.3f} "
               f"blocked_in_allreduce_ms={1e3 * waited:.2f} "
               f"allreduce_alone_ms={1e3 * allreduce:.3f} buckets={buckets} "
               f"grad_bytes={grad_bytes} load={os.getloadavg()[0]:.1f}", flush=True)

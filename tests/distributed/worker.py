@@ -265,11 +265,86 @@ def scenario_resume_second(rank: int, world: int, folder: str) -> None:
         assert np.array_equal(value.numpy(), straight[name].numpy()), f"{name} differs"
 
 
+def expect_error(error_type, text: str, call) -> None:
+    try:
+        call()
+    except error_type as error:
+        assert text in str(error), f"expected {text!r} in {error}"
+    else:
+        raise AssertionError(f"no {error_type.__name__} ({text})")
+
+
+class TwoHeads(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.first, self.second = nn.Dense(4, 2), nn.Dense(4, 2)
+
+    def forward(self, x):
+        return self.first(x), self.second(x)
+
+
+def check_bad_input_and_misuse() -> None:
+    """Errors at the public entries, and DDP's step state (one rank is enough for these)."""
+    expect_error(TypeError, "module must be an nn.Module, got function",
+                 lambda: parallel.DDP(lambda x: x))
+    expect_error(ValueError, "bucket_cap_mb must be a positive number (MiB), got 0",
+                 lambda: parallel.DDP(make_model(0), bucket_cap_mb=0))
+    expect_error(ValueError, "no parameter that requires a gradient",
+                 lambda: parallel.DDP(nn.ReLU()))
+    expect_error(TypeError, "comm must be an mpi4py communicator (MPI.Comm), got str",
+                 lambda: parallel.init("world"))
+    expect_error(TypeError, "comm must be an mpi4py communicator (MPI.Comm), got int",
+                 lambda: parallel.DDP(make_model(0), comm=3))
+    norm = parallel.SyncBatchNorm2D(4)
+    expect_error(ValueError, "expected input of shape (N, 4, H, W), got (2, 3, 5, 5)",
+                 lambda: norm(mg.zeros(2, 3, 5, 5)))
+    expect_error(ValueError, "more than 1 value per channel over all ranks to estimate a "
+                 "variance, got 1",
+                 lambda: norm(mg.zeros(1, 4, 1, 1)))
+    x, y = (t[:4] for t in make_data().tensors)
+    ddp = parallel.DDP(make_model(0))
+    ddp(x)                                     # a forward without backward is forgotten
+    ddp.eval()
+    ddp(x)                                     # eval forwards with gradients on: no reduction
+    ddp.train()
+    loss = nn.functional.cross_entropy(ddp(x), y)
+    loss.backward(retain_graph=True)
+    expect_error(RuntimeError, "received a second gradient after this step's gradients were "
+                 "already averaged", loss.backward)
+    heads = parallel.DDP(TwoHeads())
+    first, _ = heads(mg.ones(2, 4))
+    first.sum().backward()                     # 'second' is in the graph but gets no gradient
+    expect_error(RuntimeError, "no gradient reached ['second.weight', 'second.bias']",
+                 lambda: heads(mg.ones(2, 4)))
+
+
+def check_sync_batchnorm_gradient() -> None:
+    """In a world of one, SyncBatchNorm2D is BatchNorm2D: gradcheck in float64, and the same
+    output as BatchNorm2D; convert_sync_batchnorm keeps the state and the order of layers."""
+    norm = parallel.SyncBatchNorm2D(3)
+    x = mg.randn(4, 3, 2, 2, dtype=mg.float64, requires_grad=True)
+    weight = mg.randn(3, dtype=mg.float64, requires_grad=True)
+    norm.weight, norm.bias = nn.Parameter(weight), nn.Parameter(mg.zeros(3, dtype=mg.float64))
+    assert mg.gradcheck(lambda t, w: norm(t) * w.reshape(1, 3, 1, 1), (x, weight))
+    model = nn.Sequential(nn.Conv2D(1, 3, 3), nn.BatchNorm2D(3), nn.ReLU())
+    model[1].running_mean.data[...] = 0.5
+    converted = parallel.SyncBatchNorm2D.convert_sync_batchnorm(model)
+    assert converted is model and type(model[1]) is parallel.SyncBatchNorm2D
+    assert [type(m).__name__ for m in model] == ["Conv2D", "SyncBatchNorm2D", "ReLU"]
+    np.testing.assert_array_equal(model[1].running_mean.numpy(), np.full(3, 0.5, np.float32))
+    reference = nn.BatchNorm2D(3)
+    x = mg.randn(5, 3, 4, 4)
+    np.testing.assert_allclose(parallel.SyncBatchNorm2D(3)(x).numpy(), reference(x).numpy(),
+                               rtol=1e-5, atol=1e-6)
+
+
 def scenario_single(rank: int, world: int) -> None:
     """Without mpiexec: a world of one rank, and DDP gives the plain gradients."""
     assert (rank, world) == (0, 1) and parallel.is_initialized()
     check_equivalence(rank, world)
     check_unused_parameters(rank, world)
+    check_bad_input_and_misuse()
+    check_sync_batchnorm_gradient()
 
 
 if __name__ == "__main__":

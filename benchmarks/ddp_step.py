@@ -4,7 +4,7 @@ One step = forward + cross-entropy + backward (gradients averaged over ranks by
 nn.parallel.DistributedDataParallel) + SGD(momentum 0.9) update, float32. Run it alone for
 the single-process baseline (no DDP), or under mpiexec for N ranks:
 
-    python benchmarks/ddp_step.py --threads 2 --batch-size 64                  # 1 process, 2 threads
+    python benchmarks/ddp_step.py --threads 2 --batch-size 64                  # 1 process
     mpiexec -n 1 python benchmarks/ddp_step.py --ddp --threads 1 --batch-size 64
     mpiexec -n 2 python benchmarks/ddp_step.py --ddp --threads 1 --batch-size 32   # global 64
 

@@ -1,10 +1,10 @@
 """DistributedSampler (shards like PyTorch's), DataLoader(sampler=), and nn.parallel without
 mpi4py. In-process, no MPI needed: ranks are given explicitly."""
 import collections
-import subprocess
-import sys
 import os
 import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -63,7 +63,7 @@ def test_shuffle_is_reproducible_per_epoch_and_changes_between_epochs():
                                                      (2, 5, False), (7, 2, False),
                                                      (12, 4, True), (1, 3, False)])
 def test_unshuffled_shards_equal_pytorch(size, replicas, drop_last):
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     from torch.utils.data.distributed import DistributedSampler as TorchSampler
     for rank in range(replicas):
         ours = DistributedSampler(range(size), num_replicas=replicas, rank=rank, shuffle=False,
@@ -71,7 +71,6 @@ def test_unshuffled_shards_equal_pytorch(size, replicas, drop_last):
         theirs = TorchSampler(range(size), num_replicas=replicas, rank=rank, shuffle=False,
                               drop_last=drop_last)
         assert list(ours) == list(theirs) and len(ours) == len(theirs)
-    del torch
 
 
 def test_bad_arguments_name_the_value():

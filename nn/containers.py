@@ -102,3 +102,80 @@ class ModuleList(_ModuleSequence):
     def __setitem__(self, index, module: Module) -> None:
         position = _position(index, len(self), "ModuleList")
         self.add_module(str(position), _check_module(module, "ModuleList", index))
+
+
+class ModuleDict(Module):
+    """A dict of modules (str -> Module) whose parameters the parent module sees, ordered by
+    insertion. Has no forward: look the layers up in the parent's forward.
+
+        self.heads = nn.ModuleDict({"digit": nn.Dense(8, 10), "parity": nn.Dense(8, 2)})
+        logits = self.heads[task](features)
+    """
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def _check_key(self, key) -> str:
+        if not isinstance(key, str):
+            raise TypeError(f"ModuleDict: keys must be strings, got {type(key).__name__}")
+        if not key or "." in key:
+            raise KeyError(f"ModuleDict: keys must be non-empty strings without '.', got "
+                           f"{key!r}")
+        return key
+
+    def __getitem__(self, key: str) -> Module:
+        if key not in self._modules:
+            raise KeyError(f"ModuleDict: no module named {key!r}; keys are "
+                           f"{list(self._modules)}")
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(self._check_key(key), _check_module(module, "ModuleDict", repr(key)))
+
+    def __delitem__(self, key: str) -> None:
+        self[key]                                       # the KeyError naming the keys
+        del self._modules[key]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key) -> bool:
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def items(self):
+        return self._modules.items()
+
+    def values(self):
+        return self._modules.values()
+
+    def pop(self, key: str) -> Module:
+        module = self[key]
+        del self._modules[key]
+        return module
+
+    def clear(self) -> None:
+        self._modules.clear()
+
+    def update(self, modules) -> None:
+        """Add (or replace) modules from a dict or an iterable of (name, module) pairs."""
+        if isinstance(modules, dict):
+            pairs = modules.items()
+        elif isinstance(modules, (list, tuple)) or hasattr(modules, "__iter__") \
+                and not isinstance(modules, (str, Module)):
+            pairs = list(modules)
+            if any(not isinstance(p, (list, tuple)) or len(p) != 2 for p in pairs):
+                raise TypeError("ModuleDict.update: expected a dict or an iterable of "
+                                "(name, module) pairs")
+        else:
+            raise TypeError(f"ModuleDict.update: expected a dict or an iterable of (name, "
+                            f"module) pairs, got {type(modules).__name__}")
+        for key, module in pairs:
+            self[key] = module

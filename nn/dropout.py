@@ -1,4 +1,8 @@
-"""Dropout: zero random elements while training, scaled so the expected output is unchanged."""
+"""Dropout: zero random elements (`dropout`, `Dropout`) or whole channels (`dropout2d`,
+`Dropout2D` [`Dropout2d`]) while training, scaled so the expected output is unchanged.
+
+`inplace=True` is accepted; the result is a new tensor either way (README: deviations).
+"""
 import numpy as np
 
 import minigrad as mg
@@ -14,13 +18,20 @@ def _check_p(p, op: str) -> float:
     return float(p)
 
 
-def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+def _check_flag(value, name: str, op: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{op}: {name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability p and scale the rest by 1 / (1 - p) ("inverted"
     dropout), so nothing changes at evaluation time; identity when not training or p == 0.
 
     Shapes: x (*) -> out (*). The mask comes from `mg.rand`, so `mg.manual_seed` repeats it.
     """
     p = _check_p(p, "dropout")
+    _check_flag(inplace, "inplace", "dropout")
     if not isinstance(x, Tensor):
         raise TypeError(f"dropout: x must be a Tensor, got {type(x).__name__}")
     if not training or p == 0.0:
@@ -33,12 +44,47 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
 class Dropout(Module):
     """dropout as a layer: active in train(), the identity in eval(). Shapes: (*) -> (*)."""
 
-    def __init__(self, p: float = 0.5):
+    def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
-        self.p = _check_p(p, "Dropout")
+        self.p = _check_p(p, type(self).__name__)
+        self.inplace = _check_flag(inplace, "inplace", type(self).__name__)
 
     def forward(self, x: Tensor) -> Tensor:
         return dropout(x, self.p, self.training)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}" + (", inplace=True" if self.inplace else "")
+
+
+def dropout2d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each whole channel (feature map) with probability p and scale the kept ones by
+    1 / (1 - p); identity when not training or p == 0.
+
+    Shapes: x (N, C, H, W) or (C, H, W) -> out, the same shape; the mask is (N, C, 1, 1).
+    """
+    p = _check_p(p, "dropout2d")
+    _check_flag(inplace, "inplace", "dropout2d")
+    if not isinstance(x, Tensor):
+        raise TypeError(f"dropout2d: x must be a Tensor, got {type(x).__name__}")
+    if x.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expected input of shape (N, C, H, W) or (C, H, W), got "
+                         f"{x.ndim}-D shape {x.shape}")
+    if not training or p == 0.0:
+        return x
+    mask_shape = x.shape[:-2] + (1, 1)                   # one draw per (sample, channel)
+    keep = mg.rand(*mask_shape).data >= p
+    scale = (keep / (1.0 - p)).astype(x.dtype)
+    return x * Tensor(scale)
+
+
+class Dropout2D(Dropout):
+    """dropout2d as a layer: whole channels dropped in train(), the identity in eval().
+
+    Shapes: (N, C, H, W) -> (N, C, H, W).
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return dropout2d(x, self.p, self.training)
+
+
+Dropout2d = Dropout2D

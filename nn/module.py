@@ -48,6 +48,11 @@ def _check_assignment(module, name, value) -> None:
                             f"None expected){fix}")
 
 
+class SubmoduleError(AttributeError, ValueError):
+    """get_submodule's error for a missing name: an AttributeError as in PyTorch, and a
+    ValueError like minigrad's other bad-argument errors."""
+
+
 class Module:
     """Base class of layers and models: subclass it, assign layers and Parameters in
     `__init__`, compute the output in `forward`, call the module like a function."""
@@ -98,6 +103,10 @@ class Module:
         saved in state_dict, not returned by parameters()."""
         names = self.__dict__.setdefault("_buffer_names", set())
         names.add(name)
+        if tensor is None:                    # a declared but absent buffer, as in PyTorch
+            self.__dict__.pop(name, None)
+            self._buffers[name] = None
+            return
         self.__setattr__(name, tensor if isinstance(tensor, Tensor) else Tensor(tensor))
 
     def register_parameter(self, name: str, param) -> None:
@@ -228,6 +237,65 @@ class Module:
             param.requires_grad_(requires_grad)
         return self
 
+    def apply(self, fn):
+        """Call fn(module) on every submodule (children first) and on self, as PyTorch;
+        returns self. Example: model.apply(nn.init.torch_default_)."""
+        if not callable(fn):
+            raise TypeError(f"apply: fn must be a callable taking a module, got "
+                            f"{type(fn).__name__}")
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def get_submodule(self, target: str) -> "Module":
+        """The submodule at dotted path `target` (e.g. "features.0"); "" gives self."""
+        if not isinstance(target, str):
+            raise TypeError(f"get_submodule: target must be a dotted name (str), got "
+                            f"{type(target).__name__}")
+        module = self
+        walked = []
+        for name in target.split(".") if target else []:
+            child = module._modules.get(name)
+            if child is None:
+                where = ".".join(walked) or type(self).__name__
+                raise SubmoduleError(f"get_submodule: {where} has no submodule {name!r} "
+                                     f"(children: {list(module._modules)})")
+            module, walked = child, walked + [name]
+        return module
+
+    # --- dtype and device -----------------------------------------------------------------------
+    def to(self, *args, **kwargs):
+        """Convert floating parameters and buffers to a dtype and/or move them to a device, in
+        place (the same Parameter objects, so an optimizer built before keeps working);
+        returns self. PyTorch's forms: to(dtype), to(device), to(device, dtype),
+        to(tensor) (its dtype), to(device=..., dtype=...). Devices: only CPU here ("cpu").
+        Integer buffers keep their dtype, as PyTorch.
+        """
+        dtype = _module_to_dtype(args, kwargs)
+        if dtype is None:
+            return self
+        with mg.no_grad():
+            for tensor in list(self.parameters()) + list(self.buffers()):
+                if tensor.dtype.kind == "f" and tensor.dtype != dtype:
+                    tensor.data = tensor.data.astype(dtype)
+                    tensor._version += 1
+                    if tensor.grad is not None:
+                        tensor.grad = Tensor(tensor.grad.data.astype(dtype))
+        return self
+
+    def double(self):
+        """Floating parameters and buffers to float64; returns self."""
+        return self.to(np.float64)
+
+    def float(self):
+        """Floating parameters and buffers to float32; returns self."""
+        return self.to(np.float32)
+
+    def cpu(self):
+        """Parameters are always on the CPU here; returns self."""
+        return self
+
     # --- state ------------------------------------------------------------------------------
     def state_dict(self) -> "OrderedDict[str, Tensor]":
         """Dotted name -> detached Tensor, for parameters then buffers."""
@@ -321,3 +389,43 @@ def _numeric_array(value):
     except (ValueError, TypeError):          # ragged lists, odd objects
         return None
     return array if array.dtype.kind in "biuf" else None
+
+
+def _device_name(device) -> str:
+    name = device if isinstance(device, str) else getattr(device, "type", None)
+    if not isinstance(name, str):
+        raise TypeError(f"Module.to: expected a device ('cpu'), a dtype or a Tensor, got "
+                        f"{device!r}")
+    return name.split(":")[0]
+
+
+def _module_to_dtype(args, kwargs):
+    """The dtype asked for by Module.to(...)'s arguments (None: keep); checks the device."""
+    unknown = set(kwargs) - {"device", "dtype", "non_blocking", "copy", "memory_format"}
+    if unknown or len(args) > 2:
+        raise TypeError(f"Module.to: takes (device, dtype), (dtype) or (tensor), got "
+                        f"{len(args)} positional arguments and keywords {sorted(kwargs)}")
+    device, dtype = kwargs.get("device"), kwargs.get("dtype")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype
+        elif isinstance(arg, (np.dtype, type)):
+            dtype = arg
+        elif isinstance(arg, str) or hasattr(arg, "type"):      # "cpu" or a device object
+            device = arg
+        else:
+            dtype = arg
+    if device is not None and _device_name(device) != "cpu":
+        raise RuntimeError(f"Module.to: device {str(device)!r} is not available; minigrad "
+                           "runs on the CPU only here, use 'cpu'")
+    if dtype is None:
+        return None
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"Module.to: {dtype!r} is neither a dtype nor a device; use e.g. "
+                        "mg.float32 or 'cpu'") from None
+    if dtype.kind != "f":
+        raise TypeError(f"Module.to: dtype must be floating point (float32/float64), got "
+                        f"{dtype}; parameters must stay differentiable")
+    return dtype

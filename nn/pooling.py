@@ -1,4 +1,5 @@
-"""2-D pooling: `max_pool2d`, `avg_pool2d` and the `MaxPool2D`, `AvgPool2D` modules.
+"""2-D pooling: `max_pool2d`, `avg_pool2d`, `adaptive_avg_pool2d`, `adaptive_max_pool2d` and
+the `MaxPool2D`, `AvgPool2D`, `AdaptiveAvgPool2D`, `AdaptiveMaxPool2D` modules.
 
 Both are a window view plus a reduction (max or mean) from minigrad's public ops, so their
 gradients come from those ops: max pooling sends each window's gradient to the FIRST maximum
@@ -80,6 +81,113 @@ def avg_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
     return windows.mean(dim=(4, 5))                # (N, C, OH, OW, KH, KW) -> (N, C, OH, OW)
 
 
+def _adaptive_args(x, output_size, op: str) -> tuple:
+    """Validate; returns (OH, OW), a None entry meaning "keep the input's size"."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(x).__name__}")
+    if x.ndim not in (3, 4):
+        raise ValueError(f"{op}: expected input of shape (N, C, H, W) or (C, H, W), got "
+                         f"{x.ndim}-D shape {x.shape}")
+    sizes = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,) * 2
+    if len(sizes) != 2 or any(s is not None and (isinstance(s, bool) or not isinstance(
+            s, (int, np.integer)) or s < 1) for s in sizes):
+        raise ValueError(f"{op}: output_size must be a positive int or a pair of them (None "
+                         f"keeps that dim), got {output_size!r}")
+    h, w = x.shape[-2:]
+    out = tuple(size if s is None else int(s) for s, size in zip(sizes, (h, w)))
+    if h == 0 or w == 0:
+        raise ValueError(f"{op}: input of shape {x.shape} has an empty spatial dim; nothing to "
+                         "pool")
+    return out
+
+
+def _adaptive_bounds(size: int, out: int) -> list:
+    """PyTorch's windows: output i pools [floor(i*size/out), ceil((i+1)*size/out))."""
+    return [((i * size) // out, -(-((i + 1) * size) // out)) for i in range(out)]
+
+
+def _adaptive_pool(x: Tensor, out_size: tuple, reduce, pool) -> Tensor:
+    """Adaptive pooling: plain pooling when the sizes divide, else one reduction per output
+    row, then per output column (a max over a rectangle is a max of row maxima; reducing
+    columns first keeps PyTorch's choice of the first maximum in row-major order)."""
+    unbatched = x.ndim == 3
+    if unbatched:
+        x = x.unsqueeze(0)
+    (h, w), (oh, ow) = x.shape[2:], out_size
+    if h % oh == 0 and w % ow == 0:
+        out = pool(x, (h // oh, w // ow))
+    else:
+        columns = [reduce(x[:, :, :, start:stop], 3) for start, stop in _adaptive_bounds(w, ow)]
+        by_columns = mg.stack(columns, 3)                 # (N, C, H, OW)
+        rows = [reduce(by_columns[:, :, start:stop, :], 2) for start, stop in
+                _adaptive_bounds(h, oh)]
+        out = mg.stack(rows, 2)                           # (N, C, OH, OW)
+    return out[0] if unbatched else out
+
+
+def adaptive_avg_pool2d(x: Tensor, output_size) -> Tensor:
+    """Average pooling to a fixed output size, whatever the input size (PyTorch's windows).
+
+    Shapes:
+        x:   (N, C, H, W) or (C, H, W)
+        out: (N, C, OH, OW) or (C, OH, OW); output_size = OH (square) or (OH, OW), None
+             keeping the input's size. adaptive_avg_pool2d(x, 1) is global average pooling.
+    """
+    out_size = _adaptive_args(x, output_size, "adaptive_avg_pool2d")
+    return _adaptive_pool(x, out_size, lambda t, dim: t.mean(dim),
+                          lambda t, kernel: avg_pool2d(t, kernel))
+
+
+def adaptive_max_pool2d(x: Tensor, output_size, return_indices: bool = False) -> Tensor:
+    """Max pooling to a fixed output size (PyTorch's windows); the gradient of each window
+    goes to its first maximum in row-major order, as PyTorch.
+
+    Shapes:
+        x:   (N, C, H, W) or (C, H, W)
+        out: (N, C, OH, OW) or (C, OH, OW); output_size = OH or (OH, OW)
+    """
+    if return_indices:
+        raise ValueError("adaptive_max_pool2d: return_indices=True is not supported; compute "
+                         "indices with argmax over the windows if needed")
+    out_size = _adaptive_args(x, output_size, "adaptive_max_pool2d")
+    return _adaptive_pool(x, out_size, lambda t, dim: t.max(dim),
+                          lambda t, kernel: max_pool2d(t, kernel))
+
+
+class _AdaptivePool2D(Module):
+    def __init__(self, output_size):
+        super().__init__()
+        sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
+        if len(sizes) != 2 or any(s is not None and (isinstance(s, bool) or not isinstance(
+                s, (int, np.integer)) or s < 1) for s in sizes):
+            raise ValueError(f"{type(self).__name__}: output_size must be a positive int or a "
+                             f"pair of them (None keeps that dim), got {output_size!r}")
+        self.output_size = output_size
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool2D(_AdaptivePool2D):
+    """adaptive_avg_pool2d as a layer (PyTorch alias `AdaptiveAvgPool2d`).
+
+    Shapes: (N, C, H, W) -> (N, C, OH, OW); AdaptiveAvgPool2D(1) gives (N, C, 1, 1).
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return adaptive_avg_pool2d(x, self.output_size)
+
+
+class AdaptiveMaxPool2D(_AdaptivePool2D):
+    """adaptive_max_pool2d as a layer (PyTorch alias `AdaptiveMaxPool2d`).
+
+    Shapes: (N, C, H, W) -> (N, C, OH, OW).
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return adaptive_max_pool2d(x, self.output_size)
+
+
 class _Pool2D(Module):
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
@@ -118,3 +226,5 @@ class AvgPool2D(_Pool2D):
 
 MaxPool2d = MaxPool2D
 AvgPool2d = AvgPool2D
+AdaptiveAvgPool2d = AdaptiveAvgPool2D
+AdaptiveMaxPool2d = AdaptiveMaxPool2D

@@ -36,7 +36,7 @@ TIME_LIMIT_S = 10
 SKIP_MG = {"Function", "Context", "DimensionError", "GradcheckError", "random", "no_grad",
            "enable_grad", "detect_anomaly", *mg._DTYPE_NAMES}
 # Modules that are containers or bases: fuzzed through their constructor only
-CONTAINERS = {"Module", "ModuleList", "Parameter"}
+CONTAINERS = {"Module", "ModuleList", "ModuleDict", "Parameter"}
 
 
 def _valid_layers() -> dict:
@@ -50,6 +50,19 @@ def _valid_layers() -> dict:
         "LogSoftmax": lambda: nn.LogSoftmax(dim=1), "Flatten": nn.Flatten,
         "Dropout": lambda: nn.Dropout(0.5), "BatchNorm2D": lambda: nn.BatchNorm2D(2),
         "CrossEntropyLoss": nn.CrossEntropyLoss, "NLLLoss": nn.NLLLoss, "MSELoss": nn.MSELoss,
+        "ConvTranspose2D": lambda: nn.ConvTranspose2D(2, 3, kernel_size=2, stride=2),
+        "AdaptiveAvgPool2D": lambda: nn.AdaptiveAvgPool2D((2, 3)),
+        "AdaptiveMaxPool2D": lambda: nn.AdaptiveMaxPool2D(2), "Identity": nn.Identity,
+        "LeakyReLU": nn.LeakyReLU, "ELU": nn.ELU, "GELU": nn.GELU, "SiLU": nn.SiLU,
+        "Softplus": nn.Softplus, "Unflatten": lambda: nn.Unflatten(1, (2, -1)),
+        "ZeroPad2D": lambda: nn.ZeroPad2D((1, 0, 2, 1)),
+        "Upsample": lambda: nn.Upsample(scale_factor=2, mode="bilinear"),
+        "Dropout2D": lambda: nn.Dropout2D(0.5), "BatchNorm1D": lambda: nn.BatchNorm1D(3),
+        "LayerNorm": lambda: nn.LayerNorm(3), "GroupNorm": lambda: nn.GroupNorm(2, 4),
+        "Embedding": lambda: nn.Embedding(5, 3, padding_idx=0), "L1Loss": nn.L1Loss,
+        "SmoothL1Loss": nn.SmoothL1Loss, "HuberLoss": nn.HuberLoss, "BCELoss": nn.BCELoss,
+        "BCEWithLogitsLoss": nn.BCEWithLogitsLoss,
+        "KLDivLoss": lambda: nn.KLDivLoss(reduction="batchmean"),
     }
 
 

@@ -79,8 +79,14 @@ def test_simple_fillers_and_dtype():
 def test_pytorch_aliases():
     assert init.xavier_uniform_ is init.glorot_uniform_
     assert init.xavier_normal_ is init.glorot_normal_
-    assert init.kaiming_uniform_ is init.he_uniform_
-    assert init.kaiming_normal_ is init.he_normal_
+    for kaiming, he in ((init.kaiming_uniform_, init.he_uniform_),
+                        (init.kaiming_normal_, init.he_normal_)):
+        for mode in ("fan_in", "fan_out"):       # PyTorch's defaults (a=0, leaky_relu) = He
+            mg.manual_seed(3)
+            expected = he(mg.zeros(6, 4, 3, 3), mode).data
+            mg.manual_seed(3)
+            np.testing.assert_allclose(kaiming(mg.zeros(6, 4, 3, 3), mode=mode).data, expected,
+                                       rtol=1e-6)
 
 
 def test_initialising_a_parameter_needs_no_no_grad_and_bumps_version():

@@ -215,7 +215,8 @@ def test_batchnorm2d_module_train_then_eval():
     layer = nn.BatchNorm2D(2, momentum=0.5)
     assert nn.BatchNorm2d is nn.BatchNorm2D
     assert [n for n, _ in layer.named_parameters()] == ["weight", "bias"]
-    assert list(layer.state_dict()) == ["weight", "bias", "running_mean", "running_var"]
+    assert list(layer.state_dict()) == ["weight", "bias", "running_mean", "running_var",
+                                        "num_batches_tracked"]
     x = mg.randn(8, 2, 3, 3) * 2 + 3
     out = layer(x)
     np.testing.assert_allclose(out.data.mean((0, 2, 3)), 0, atol=1e-5)
@@ -260,8 +261,8 @@ def test_functional_namespace_reexports_the_concept_files():
     assert F.avg_pool2d is pooling.avg_pool2d and F.batch_norm is normalization.batch_norm
     assert F.cross_entropy is loss.cross_entropy and F.linear is linear
     assert F.relu is relu and F.dropout is dropout and F.log_softmax is log_softmax
-    assert set(F.__all__) == {"conv2d", "max_pool2d", "avg_pool2d", "relu", "sigmoid", "tanh",
-                              "softmax", "log_softmax", "dropout", "linear", "cross_entropy",
-                              "nll_loss", "mse_loss", "batch_norm"}
+    assert {"conv2d", "max_pool2d", "avg_pool2d", "relu", "sigmoid", "tanh", "softmax",
+            "log_softmax", "dropout", "linear", "cross_entropy", "nll_loss", "mse_loss",
+            "batch_norm", "pad", "interpolate", "gelu", "kl_div"} <= set(F.__all__)
     x = mg.randn(2, 3)
     np.testing.assert_array_equal(F.relu(x).data, np.maximum(x.data, 0))

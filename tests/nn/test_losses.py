@@ -30,7 +30,7 @@ def logits_and_targets(draw, dtype=np.float64):
 def test_cross_entropy_matches_numpy_for_every_reduction(pair):
     logits, target = pair
     per_sample = _reference_cross_entropy(logits.data, target)
-    np.testing.assert_allclose(cross_entropy(logits, target, "none").data, per_sample,
+    np.testing.assert_allclose(cross_entropy(logits, target, reduction="none").data, per_sample,
                                rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(cross_entropy(logits, mg.tensor(target)).item(),
                                per_sample.mean(), rtol=1e-10, atol=1e-12)
@@ -51,8 +51,8 @@ def test_cross_entropy_gradient_is_softmax_minus_onehot(pair):
 @given(logits_and_targets())
 def test_cross_entropy_and_nll_gradcheck(pair):
     logits, target = pair
-    assert_gradients_match(lambda z: cross_entropy(z, target, "none"), logits)
-    assert_gradients_match(lambda z: nll_loss(z, target, "sum"), logits)
+    assert_gradients_match(lambda z: cross_entropy(z, target, reduction="none"), logits)
+    assert_gradients_match(lambda z: nll_loss(z, target, reduction="sum"), logits)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -74,7 +74,7 @@ def test_cross_entropy_huge_logits_finite_and_warning_free(dtype):
 def test_nll_loss_picks_the_target_log_probability():
     log_probs = mg.tensor([[-0.1, -2.0, -3.0], [-1.5, -0.5, -4.0]])
     assert nll_loss(log_probs, [2, 0]).item() == pytest.approx((3.0 + 1.5) / 2)
-    np.testing.assert_allclose(nll_loss(log_probs, [1, 1], "none").data, [2.0, 0.5])
+    np.testing.assert_allclose(nll_loss(log_probs, [1, 1], reduction="none").data, [2.0, 0.5])
     assert nn.NLLLoss(reduction="sum")(log_probs, np.array([0, 1])).item() == pytest.approx(0.6)
 
 
@@ -86,7 +86,7 @@ def test_cross_entropy_unbatched_and_spatial_targets():
     target = np.array([[[0, 1], [2, 0]], [[1, 1], [0, 2]]])           # (N, H, W)
     flat_logits = spatial.data.transpose(0, 2, 3, 1).reshape(-1, 3)
     expected = _reference_cross_entropy(flat_logits, target.reshape(-1)).reshape(2, 2, 2)
-    np.testing.assert_allclose(cross_entropy(spatial, target, "none").data, expected, rtol=1e-10)
+    np.testing.assert_allclose(cross_entropy(spatial, target, reduction="none").data, expected, rtol=1e-10)
 
 
 @pytest.mark.parametrize("bad, shown", [(10, "10"), (-1, "-1")])
@@ -106,9 +106,12 @@ def test_cross_entropy_shape_and_type_errors():
         cross_entropy(logits, np.array([0, 1, 2]))
     with pytest.raises(ValueError, match=r"target of shape \(4, 3\) .* not one-hot"):
         cross_entropy(logits, np.eye(3, dtype=np.int64)[[0, 1, 2, 0]])
+    with pytest.raises(ValueError, match=r"a probability target \(float dtype\) must have the "
+                                         r"input's shape \(4, 3\), got \(4,\)"):
+        cross_entropy(logits, mg.zeros(4))
     with pytest.raises(TypeError, match="target must hold integer class indices, got dtype "
                                         "float32"):
-        cross_entropy(logits, mg.zeros(4))
+        nll_loss(logits, mg.zeros(4))
     with pytest.raises(ValueError, match="reduction must be one of"):
         cross_entropy(logits, np.zeros(4, np.int64), reduction="avg")
     with pytest.raises(ValueError, match="cannot average over an empty batch"):
@@ -120,9 +123,9 @@ def test_mse_loss_matches_numpy_and_gradcheck(x, data):
     target = data.draw(tensors(shape=x.shape, requires_grad=False))
     diff = x.data - target.data
     np.testing.assert_allclose(mse_loss(x, target).item(), (diff ** 2).mean(), rtol=1e-12)
-    np.testing.assert_allclose(mse_loss(x, target.data, "sum").item(), (diff ** 2).sum(),
+    np.testing.assert_allclose(mse_loss(x, target.data, reduction="sum").item(), (diff ** 2).sum(),
                                rtol=1e-12)
-    np.testing.assert_allclose(mse_loss(x, target, "none").data, diff ** 2, rtol=1e-12)
+    np.testing.assert_allclose(mse_loss(x, target, reduction="none").data, diff ** 2, rtol=1e-12)
     assert_gradients_match(lambda a: mse_loss(a, target), x)
 
 
@@ -136,11 +139,11 @@ def test_loss_modules():
     logits, target = mg.randn(5, 4), np.array([0, 3, 1, 1, 2])
     assert nn.CrossEntropyLoss()(logits, target).item() == pytest.approx(
         cross_entropy(logits, target).item())
-    assert nn.CrossEntropyLoss("sum")(logits, target).item() == pytest.approx(
-        cross_entropy(logits, target, "sum").item(), rel=1e-6)
+    assert nn.CrossEntropyLoss(reduction="sum")(logits, target).item() == pytest.approx(
+        cross_entropy(logits, target, reduction="sum").item(), rel=1e-6)
     a, b = mg.randn(3, 2), mg.randn(3, 2)
     assert nn.MSELoss()(a, b).item() == pytest.approx(mse_loss(a, b).item())
-    assert repr(nn.MSELoss("none")) == "MSELoss(reduction='none')"
+    assert repr(nn.MSELoss(reduction="none")) == "MSELoss(reduction='none')"
     assert repr(nn.CrossEntropyLoss()) == "CrossEntropyLoss()"
     with pytest.raises(ValueError, match="MSELoss: reduction must be one of"):
-        nn.MSELoss("mean ")
+        nn.MSELoss(reduction="mean ")

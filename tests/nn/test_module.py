@@ -38,7 +38,8 @@ def test_nested_registration_gives_dotted_names():
                      "features.norm.weight", "features.norm.bias", "heads.0.weight",
                      "heads.0.bias", "heads.1.weight", "heads.1.bias"]
     assert [name for name, _ in Net().named_buffers()] == [
-        "features.norm.running_mean", "features.norm.running_var"]
+        "features.norm.running_mean", "features.norm.running_var",
+        "features.norm.num_batches_tracked"]
 
 
 def test_plain_tensor_attribute_and_reassignment():
@@ -213,7 +214,8 @@ def test_repr_like_pytorch():
         "  (2): Sequential(\n"
         "    (0): Dropout(p=0.25)\n"
         "  )\n"
-        "  (3): BatchNorm2D(3, eps=1e-05, momentum=0.1)\n"
+        "  (3): BatchNorm2D(3, eps=1e-05, momentum=0.1, affine=True, "
+        "track_running_stats=True)\n"
         "  (4): Flatten(start_dim=1, end_dim=-1)\n"
         ")")
 

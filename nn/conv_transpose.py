@@ -1,0 +1,187 @@
+"""Transposed 2-D convolution: `conv_transpose2d` and the `ConvTranspose2D`
+[`ConvTranspose2d`] module — the gradient of conv2d with respect to its input, used as a
+learnable upsampling layer.
+
+Composed from public ops as a plain convolution: insert stride-1 zeros between the input's
+pixels (a pad of a reshaped view), pad the border by dilation*(K-1) - padding (cropping if
+negative), and correlate with the kernel flipped in H and W and with its in/out channel axes
+swapped. The gradient therefore comes from conv2d's. The inserted zeros cost stride^2 times
+the multiplications of a direct col2im; simple and exact.
+"""
+import numpy as np
+
+from minigrad import Tensor
+
+from . import init
+from .conv import _pair, _tensor, conv2d
+from .module import Module, Parameter
+from .shape import pad
+
+
+def _output_padding(value, stride: tuple, dilation: tuple, op: str) -> tuple:
+    pads = _pair(value, "output_padding", op, 0)
+    if any(p >= max(s, d) for p, s, d in zip(pads, stride, dilation)):
+        raise ValueError(f"{op}: output_padding {pads} must be smaller than stride {stride} or "
+                         f"dilation {dilation} (per dim)")
+    return pads
+
+
+def _check_args(x: Tensor, weight: Tensor, bias, groups) -> None:
+    op = "conv_transpose2d"
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expected input of shape (N, C_in, H, W), got {x.ndim}-D shape "
+                         f"{x.shape}; add a batch dim with x.unsqueeze(0)")
+    if weight.ndim != 4:
+        raise ValueError(f"{op}: weight must have shape (C_in, C_out // groups, KH, KW), got "
+                         f"{weight.ndim}-D shape {weight.shape}")
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    if x.shape[1] != weight.shape[0] or x.shape[1] % groups:
+        raise ValueError(f"{op}: input has {x.shape[1]} channels but weight {weight.shape} "
+                         f"expects {weight.shape[0]} (its dim 0), divisible by groups={groups}; "
+                         f"build the layer with in_channels={x.shape[1]}")
+    c_out = weight.shape[1] * groups
+    if bias is not None and bias.shape != (c_out,):
+        raise ValueError(f"{op}: bias must have shape ({c_out},) (one per output channel of "
+                         f"weight {weight.shape}, groups {groups}), got {bias.shape}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.dtype != x.dtype:
+            raise TypeError(f"{op}: input dtype {x.dtype} differs from {name} dtype "
+                            f"{t.dtype}; convert one, e.g. x.to({t.dtype})")
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: "Tensor | None" = None, stride=1,
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """2-D transposed convolution over NCHW input, as PyTorch's `conv_transpose2d`.
+
+    Shapes:
+        input:  (N, C_in, H, W)
+        weight: (C_in, C_out // groups, KH, KW)  (note: in-channels first, as PyTorch)
+        bias:   (C_out,)
+        out:    (N, C_out, OH, OW),
+                OH = (H - 1)*SH - 2*PH + DH*(KH - 1) + output_padding_H + 1 (likewise OW)
+    Example: conv_transpose2d(mg.randn(1, 8, 7, 7), mg.randn(8, 4, 2, 2), stride=2).shape
+             == (1, 4, 14, 14)
+    """
+    op = "conv_transpose2d"
+    x, weight = _tensor(input, "input", op), _tensor(weight, "weight", op)
+    if bias is not None:
+        bias = _tensor(bias, "bias", op)
+    _check_args(x, weight, bias, groups)
+    strides = _pair(stride, "stride", op, 1)
+    pads = _pair(padding, "padding", op, 0)
+    dilations = _pair(dilation, "dilation", op, 1)
+    extra = _output_padding(output_padding, strides, dilations, op)
+    n, c_in, h, w = x.shape
+    kh, kw = weight.shape[2:]
+    out_size = [(size - 1) * s - 2 * p + d * (k - 1) + e + 1 for size, s, p, d, k, e in
+                zip((h, w), strides, pads, dilations, (kh, kw), extra)]
+    if min(out_size) < 1 or h == 0 or w == 0:
+        raise ValueError(f"{op}: the output would be {tuple(out_size)} for input {x.shape}, "
+                         f"kernel {(kh, kw)}, stride {strides}, padding {pads}; use less "
+                         "padding")
+    sh, sw = strides
+    if (sh, sw) != (1, 1):
+        # zeros between pixels: (N, C, H, 1, W, 1) -> (N, C, H, SH, W, SW) -> (N, C, H*SH, W*SW),
+        # then drop the zeros after the last row/column
+        spread = pad(x.reshape(n, c_in, h, 1, w, 1), (0, sw - 1, 0, 0, 0, sh - 1))
+        x = spread.reshape(n, c_in, h * sh, w * sw)[:, :, :(h - 1) * sh + 1, :(w - 1) * sw + 1]
+    border = [d * (k - 1) - p for d, k, p in zip(dilations, (kh, kw), pads)]
+    x = pad(x, (border[1], border[1] + extra[1], border[0], border[0] + extra[0]))
+    c_out_group = weight.shape[1]
+    # (C_in, C_out/G, KH, KW) flipped -> (G, C_in/G, C_out/G, KH, KW) -> (G, C_out/G, C_in/G, ..)
+    # -> (C_out, C_in/G, KH, KW): the conv2d weight of the same map
+    flipped = weight[:, :, ::-1, ::-1].reshape(groups, c_in // groups, c_out_group, kh, kw)
+    kernel = flipped.permute(0, 2, 1, 3, 4).reshape(groups * c_out_group, c_in // groups, kh, kw)
+    return conv2d(x, kernel, bias, 1, 0, dilations, groups)
+
+
+class ConvTranspose2D(Module):
+    """Transposed convolution layer (PyTorch alias `ConvTranspose2d`); see conv_transpose2d.
+
+    Shapes:
+        input:  (N, in_channels, H, W)
+        weight: (in_channels, out_channels // groups, KH, KW), Glorot uniform
+        bias:   (out_channels,), zeros (None when bias=False)
+        output: (N, out_channels, OH, OW),
+                OH = (H - 1)*SH - 2*PH + DH*(KH - 1) + output_padding_H + 1
+    forward(x, output_size=(OH, OW)) picks output_padding to reach that size (as PyTorch).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
+                 padding_mode: str = "zeros"):
+        super().__init__()
+        name = "ConvTranspose2D"
+        for arg, value in (("in_channels", in_channels), ("out_channels", out_channels),
+                           ("groups", groups)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name}: {arg} must be a positive int, got {value!r}")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"{name}: groups={groups} must divide in_channels ({in_channels}) "
+                             f"and out_channels ({out_channels})")
+        if padding_mode != "zeros":
+            raise ValueError(f"{name}: only padding_mode='zeros' is supported, got "
+                             f"{padding_mode!r}")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = _pair(kernel_size, "kernel_size", name, 1)
+        self.stride = _pair(stride, "stride", name, 1)
+        self.padding = _pair(padding, "padding", name, 0)
+        self.dilation = _pair(dilation, "dilation", name, 1)
+        self.output_padding = _output_padding(output_padding, self.stride, self.dilation, name)
+        kh, kw = self.kernel_size
+        self.weight = Parameter(np.zeros((in_channels, out_channels // groups, kh, kw),
+                                         np.float32))
+        init.glorot_uniform_(self.weight)
+        if bias:
+            self.bias = Parameter(np.zeros(out_channels, dtype=np.float32))
+        else:
+            self.register_parameter("bias", None)
+
+    def forward(self, x: Tensor, output_size=None) -> Tensor:
+        extra = self.output_padding
+        if output_size is not None:
+            extra = self._padding_for(x, output_size)
+        return conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, extra,
+                                self.groups, self.dilation)
+
+    def _padding_for(self, x, output_size) -> tuple:
+        """The output_padding that makes the output (OH, OW) = output_size[-2:]."""
+        name = "ConvTranspose2D"
+        if not isinstance(x, Tensor) or x.ndim != 4:
+            raise ValueError(f"{name}: expected input of shape (N, C, H, W), got "
+                             f"{getattr(x, 'shape', type(x).__name__)}")
+        if not isinstance(output_size, (tuple, list)) or len(output_size) < 2 or any(
+                isinstance(s, bool) or not isinstance(s, (int, np.integer))
+                for s in output_size[-2:]):
+            raise ValueError(f"{name}: output_size must end with (OH, OW) ints, got "
+                             f"{output_size!r}")
+        extra = []
+        for axis, target in enumerate(output_size[-2:]):
+            smallest = ((x.shape[2 + axis] - 1) * self.stride[axis] - 2 * self.padding[axis] +
+                        self.dilation[axis] * (self.kernel_size[axis] - 1) + 1)
+            reach = max(self.stride[axis], self.dilation[axis]) - 1
+            if not smallest <= target <= smallest + reach:
+                raise ValueError(f"{name}: output_size {tuple(output_size)} is not reachable "
+                                 f"from input {x.shape}: dim {2 + axis} can be "
+                                 f"{smallest}..{smallest + reach}")
+            extra.append(int(target - smallest))
+        return tuple(extra)
+
+    def extra_repr(self) -> str:
+        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}")
+        if self.padding != (0, 0):
+            text += f", padding={self.padding}"
+        if self.output_padding != (0, 0):
+            text += f", output_padding={self.output_padding}"
+        if self.dilation != (1, 1):
+            text += f", dilation={self.dilation}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text
+
+
+ConvTranspose2d = ConvTranspose2D

@@ -150,7 +150,7 @@ def adaptive_max_pool2d(x: Tensor, output_size, return_indices: bool = False) ->
         raise ValueError("adaptive_max_pool2d: return_indices=True is not supported; compute "
                          "indices with argmax over the windows if needed")
     out_size = _adaptive_args(x, output_size, "adaptive_max_pool2d")
-    return _adaptive_pool(x, out_size, lambda t, dim: t.max(dim),
+    return _adaptive_pool(x, out_size, lambda t, dim: t.amax(dim),
                           lambda t, kernel: max_pool2d(t, kernel))
 
 

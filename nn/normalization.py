@@ -158,6 +158,18 @@ class _BatchNorm(Module):
             self.running_var.copy_(np.ones(self.num_features))
             self.num_batches_tracked.copy_(np.array(0))
 
+    def count_batch(self) -> float:
+        """In training with running statistics: count one more batch in num_batches_tracked.
+        Returns the factor for the running averages: momentum, or 1 / num_batches_tracked
+        when momentum is None (a cumulative average)."""
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            with mg.no_grad():
+                self.num_batches_tracked.copy_(self.num_batches_tracked.data + 1)
+            if self.momentum is None:
+                factor = 1.0 / float(self.num_batches_tracked.item())
+        return factor
+
     def forward(self, x: Tensor) -> Tensor:
         name = type(self).__name__
         if not isinstance(x, Tensor) or x.ndim not in self.input_dims \
@@ -166,12 +178,7 @@ class _BatchNorm(Module):
             raise ValueError(f"{name}: expected input of shape "
                              f"{self.input_shape.replace('C', str(self.num_features))}, got "
                              f"{shape}; num_features must equal the channels (dim 1)")
-        factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
-            with mg.no_grad():
-                self.num_batches_tracked.copy_(self.num_batches_tracked.data + 1)
-            if self.momentum is None:
-                factor = 1.0 / float(self.num_batches_tracked.item())
+        factor = self.count_batch()
         use_batch_stats = self.training or not self.track_running_stats
         tracked = not self.training or self.track_running_stats   # else: no buffers to update
         return batch_norm(x, self.running_mean if tracked else None,

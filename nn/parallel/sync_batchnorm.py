@@ -85,7 +85,7 @@ class SyncBatchNorm2D(BatchNorm2D):
         centered = x - mean.reshape(stat_shape)
         var = all_reduce_sum((centered * centered).sum(dims), comm) / count     # (C,) biased
         _update_running(self.running_mean, self.running_var, mean.data, var.data, count,
-                        self.momentum)
+                        self.count_batch())
         out = centered / mg.sqrt(var.reshape(stat_shape) + self.eps)
         return out * self.weight.reshape(stat_shape) + self.bias.reshape(stat_shape)
 

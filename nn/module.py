@@ -268,20 +268,21 @@ class Module:
     def to(self, *args, **kwargs):
         """Convert floating parameters and buffers to a dtype and/or move them to a device, in
         place (the same Parameter objects, so an optimizer built before keeps working);
-        returns self. PyTorch's forms: to(dtype), to(device), to(device, dtype),
-        to(tensor) (its dtype), to(device=..., dtype=...). Devices: only CPU here ("cpu").
-        Integer buffers keep their dtype, as PyTorch.
+        returns self. Takes Tensor.to's arguments: to(dtype), to(device), to(device, dtype),
+        to(tensor), to(device=..., dtype=...). Devices: only the CPU here. Integer buffers
+        (num_batches_tracked) keep their dtype, as PyTorch.
         """
-        dtype = _module_to_dtype(args, kwargs)
-        if dtype is None:
-            return self
+        target = mg.zeros(0).to(*args, **kwargs).dtype     # Tensor.to checks the arguments
+        if target.kind != "f":
+            raise TypeError(f"Module.to: dtype must be floating point (float32/float64), got "
+                            f"{target}; parameters must stay differentiable")
         with mg.no_grad():
             for tensor in list(self.parameters()) + list(self.buffers()):
-                if tensor.dtype.kind == "f" and tensor.dtype != dtype:
-                    tensor.data = tensor.data.astype(dtype)
+                if tensor.dtype.kind == "f" and tensor.dtype != target:
+                    tensor.data = tensor.data.astype(target)
                     tensor._version += 1
                     if tensor.grad is not None:
-                        tensor.grad = Tensor(tensor.grad.data.astype(dtype))
+                        tensor.grad = Tensor(tensor.grad.data.astype(target))
         return self
 
     def double(self):
@@ -294,6 +295,12 @@ class Module:
 
     def cpu(self):
         """Parameters are always on the CPU here; returns self."""
+        return self
+
+    def cuda(self, device=None):
+        """Raises, as Tensor.cuda: minigrad has no GPU backend (mg.cuda.is_available() is
+        False)."""
+        mg.zeros(0).cuda(device)
         return self
 
     # --- state ------------------------------------------------------------------------------
@@ -390,42 +397,3 @@ def _numeric_array(value):
         return None
     return array if array.dtype.kind in "biuf" else None
 
-
-def _device_name(device) -> str:
-    name = device if isinstance(device, str) else getattr(device, "type", None)
-    if not isinstance(name, str):
-        raise TypeError(f"Module.to: expected a device ('cpu'), a dtype or a Tensor, got "
-                        f"{device!r}")
-    return name.split(":")[0]
-
-
-def _module_to_dtype(args, kwargs):
-    """The dtype asked for by Module.to(...)'s arguments (None: keep); checks the device."""
-    unknown = set(kwargs) - {"device", "dtype", "non_blocking", "copy", "memory_format"}
-    if unknown or len(args) > 2:
-        raise TypeError(f"Module.to: takes (device, dtype), (dtype) or (tensor), got "
-                        f"{len(args)} positional arguments and keywords {sorted(kwargs)}")
-    device, dtype = kwargs.get("device"), kwargs.get("dtype")
-    for arg in args:
-        if isinstance(arg, Tensor):
-            dtype = arg.dtype
-        elif isinstance(arg, (np.dtype, type)):
-            dtype = arg
-        elif isinstance(arg, str) or hasattr(arg, "type"):      # "cpu" or a device object
-            device = arg
-        else:
-            dtype = arg
-    if device is not None and _device_name(device) != "cpu":
-        raise RuntimeError(f"Module.to: device {str(device)!r} is not available; minigrad "
-                           "runs on the CPU only here, use 'cpu'")
-    if dtype is None:
-        return None
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"Module.to: {dtype!r} is neither a dtype nor a device; use e.g. "
-                        "mg.float32 or 'cpu'") from None
-    if dtype.kind != "f":
-        raise TypeError(f"Module.to: dtype must be floating point (float32/float64), got "
-                        f"{dtype}; parameters must stay differentiable")
-    return dtype

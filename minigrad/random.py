@@ -34,10 +34,17 @@ def set_rng_state(state: dict) -> None:
     if not isinstance(state, dict) or "bit_generator" not in state:
         raise ValueError("set_rng_state: expected the dict returned by get_rng_state(), got "
                          f"{type(state).__name__}")
-    bit_generator = getattr(np.random, state["bit_generator"], None)
-    if bit_generator is None:
-        raise ValueError(f"set_rng_state: unknown bit generator {state['bit_generator']!r}")
-    global _generator
+    name = state["bit_generator"]
+    bit_generator = getattr(np.random, name, None) if isinstance(name, str) else None
+    if not (isinstance(bit_generator, type) and issubclass(bit_generator, np.random.BitGenerator)
+            and bit_generator is not np.random.BitGenerator):
+        raise ValueError(f"set_rng_state: unknown bit generator {name!r}; expected the name of "
+                         "a NumPy BitGenerator such as 'PCG64', as get_rng_state() returns")
     fresh = bit_generator()
-    fresh.state = state
+    try:
+        fresh.state = state
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError) as error:
+        raise ValueError(f"set_rng_state: the {name} state is malformed ({type(error).__name__}: "
+                         f"{error}); pass the dict returned by get_rng_state()") from None
+    global _generator
     _generator = np.random.Generator(fresh)

@@ -3,10 +3,17 @@
 Layout of the file: a NumPy .npz archive holding one entry per array (`a0`, `a1`, ...) plus
 `__minigrad__`, a JSON manifest (a unicode array, so no pickle is involved) describing the
 nested structure and pointing at the array entries. Loading uses `allow_pickle=False`, so a
-file can never execute code. Writes go to a temporary file in the same folder that is
-fsync'ed and then renamed over the target: a crash mid-write leaves any previous file intact.
+file can never execute code. Writes go to a temporary file in the target's folder that is
+fsync'ed and then renamed over the target (a symlink's target, not the link): a crash
+mid-write leaves any previous file intact, and everything that could make the file
+unloadable is checked before the first byte is written.
+
+Limits, both far beyond any real checkpoint: containers nest at most MAX_NESTING deep, and an
+array may not declare more bytes than the file holds for it, so a crafted header cannot make
+`load` allocate terabytes.
 """
 import json
+import math
 import os
 import tempfile
 import zipfile
@@ -18,21 +25,28 @@ from .tensor import Tensor
 MANIFEST_KEY = "__minigrad__"
 FORMAT = "minigrad-save"
 VERSION = 1
+MAX_NESTING = 100          # dicts/lists/tuples inside each other; a state dict needs about 4
+# Each container level is at most 3 JSON levels in the manifest ({"__dict__": [[key, value]]}),
+# plus the manifest object itself and a leaf's object.
+_MAX_MANIFEST_DEPTH = 3 * MAX_NESTING + 2
+_MAX_DEFLATE_RATIO = 1100  # deflate cannot expand data by more than 1032x
 
 
-def _encode(obj, arrays: dict, where: str):
+def _encode(obj, arrays: dict, where: str, depth: int = 0):
     """Turn `obj` into JSON-able data, moving arrays into `arrays`."""
     if isinstance(obj, Tensor):
+        _check_storable(obj.data, where)
         key = f"a{len(arrays)}"
         arrays[key] = obj.data
         return {"__tensor__": key, "requires_grad": bool(obj.requires_grad)}
     if isinstance(obj, np.ndarray):
-        if obj.dtype == object:
-            raise TypeError(f"save: {where} is an object array, which cannot be stored without "
-                            "pickle; convert it to a numeric array")
+        _check_storable(obj, where)
         key = f"a{len(arrays)}"
         arrays[key] = obj
         return {"__array__": key}
+    if isinstance(obj, (dict, list, tuple)) and depth >= MAX_NESTING:
+        raise ValueError(f"save: {where} is nested more than {MAX_NESTING} containers deep "
+                         "(or contains itself); mg.save stores trees of at most that depth")
     if isinstance(obj, np.generic):
         return _encode(obj.item(), arrays, where)
     if obj is None or isinstance(obj, (bool, int, str)):
@@ -42,14 +56,27 @@ def _encode(obj, arrays: dict, where: str):
             return obj
         return {"__float__": repr(obj)}
     if isinstance(obj, dict):
-        items = [[_encode_key(k, where), _encode(v, arrays, f"{where}[{k!r}]")]
+        items = [[_encode_key(k, where), _encode(v, arrays, f"{where}[{k!r}]", depth + 1)]
                  for k, v in obj.items()]
         return {"__dict__": items}
     if isinstance(obj, (list, tuple)):
         kind = "__list__" if isinstance(obj, list) else "__tuple__"
-        return {kind: [_encode(v, arrays, f"{where}[{i}]") for i, v in enumerate(obj)]}
+        return {kind: [_encode(v, arrays, f"{where}[{i}]", depth + 1)
+                       for i, v in enumerate(obj)]}
     raise TypeError(f"save: {where} has type {type(obj).__name__}, which mg.save cannot store; "
                     "use tensors, arrays, numbers, strings, None, and dicts/lists of them")
+
+
+def _check_storable(array, where: str) -> None:
+    """Refuse, before anything is written, an array that only pickle could store (an object
+    array, or a structured one with an object field): the file could not be loaded."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"save: {where} holds a {type(array).__name__}, not a NumPy array; "
+                        "move the tensor to the CPU first")
+    if array.dtype.hasobject:
+        raise TypeError(f"save: {where} is an array of dtype {array.dtype}, which holds Python "
+                        "objects and cannot be stored without pickle (the file could not be "
+                        "loaded); convert it to a numeric array")
 
 
 def _encode_key(key, where):
@@ -88,25 +115,49 @@ def save(obj, path) -> None:
     """Write `obj` (a nested dict/list of tensors, arrays, numbers, strings) to exactly `path`.
 
     The write is atomic: the file at `path` is either the old one or the complete new one.
+    A symlink is followed (its target gets the new contents, the link stays); an existing file
+    this user may not write raises PermissionError, as `open(path, "wb")` would.
     """
     path = _path(path, "save", "mg.save(obj, path)")
     arrays = {}
     manifest = {"format": FORMAT, "version": VERSION, "root": _encode(obj, arrays, "obj")}
-    folder = os.path.dirname(os.path.abspath(path))
+    target = os.path.realpath(path)          # through a symlink: replace the file it names
+    folder = os.path.dirname(target)
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"save: folder {folder} does not exist; create it first")
+    if os.path.isdir(target):
+        raise IsADirectoryError(f"save: {path} is a folder; pass a file name inside it")
+    if os.path.exists(target) and not os.access(target, os.W_OK):
+        raise PermissionError(f"save: {path} is read-only for this user, so it is not "
+                              "replaced; make it writable (chmod u+w) or save to another path")
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
     try:
         with os.fdopen(handle, "wb") as file:
             np.savez(file, **{MANIFEST_KEY: np.array(json.dumps(manifest))}, **arrays)
             file.flush()
             os.fsync(file.fileno())
-        os.chmod(temporary, _file_mode(path))
-        os.replace(temporary, path)
+        os.chmod(temporary, _file_mode(target))
+        os.replace(temporary, target)
     except BaseException:
         if os.path.exists(temporary):
             os.remove(temporary)
         raise
+    _sync_folder(folder)
+
+
+def _sync_folder(folder) -> None:
+    """Make the rename itself durable (POSIX: fsync the folder); a no-op where folders cannot
+    be opened (Windows)."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass                                 # some file systems refuse fsync on a folder
+    finally:
+        os.close(descriptor)
 
 
 def _file_mode(path) -> int:
@@ -136,12 +187,20 @@ def load(path, map_location=None, weights_only=None):
     path = _path(path, "load", "mg.load(path)")
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no such file: {path}")
+    if os.path.isdir(path):
+        raise ValueError(f"load: {path} is a folder, not a file written by mg.save")
     try:
-        with _open_archive(path) as archive:
+        handle = open(path, "rb")
+    except OSError as error:                 # there, but this user may not read it
+        raise type(error)(f"load: {path} is unreadable ({error.strerror or error}); check its "
+                          "permissions") from None
+    try:
+        with handle, _open_archive(handle, path) as archive:
             if MANIFEST_KEY not in archive.files:
                 raise ValueError(f"load: {path} is not a minigrad file (an .npz without a "
                                  "minigrad manifest); was it written by mg.save?")
-            manifest = json.loads(str(archive[MANIFEST_KEY]))
+            _check_declared_sizes(archive.zip, os.fstat(handle.fileno()).st_size, path)
+            manifest = _parse_manifest(str(archive[MANIFEST_KEY]), path)
             arrays = {name: archive[name] for name in archive.files if name != MANIFEST_KEY}
     except ValueError as error:
         if str(error).startswith("load:"):
@@ -181,10 +240,68 @@ def _path(path, op: str, usage: str) -> str:
     return os.fspath(path)
 
 
-def _open_archive(path):
+def _open_archive(handle, path):
     """np.load with pickle refused; a lone .npy array is not a minigrad file either."""
-    archive = np.load(path, allow_pickle=False)
+    archive = np.load(handle, allow_pickle=False)
     if not isinstance(archive, np.lib.npyio.NpzFile):
         raise ValueError(f"load: {path} is a single NumPy array (.npy), not a minigrad file; "
                          "load it with numpy.load")
     return archive
+
+
+def _check_declared_sizes(archive: zipfile.ZipFile, file_size: int, path) -> None:
+    """Read every entry's .npy header (not its data) and refuse sizes the file cannot hold,
+    before anything is allocated: a crafted header could otherwise declare terabytes."""
+    for info in archive.infolist():
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise ValueError(f"load: {path} is not a minigrad file: entry {info.filename!r} "
+                             f"uses compression method {info.compress_type}")
+        expansion = 1 if info.compress_type == zipfile.ZIP_STORED else _MAX_DEFLATE_RATIO
+        if info.compress_size > file_size or info.file_size > info.compress_size * expansion:
+            raise ValueError(f"load: {path} is corrupt: entry {info.filename!r} claims "
+                             f"{info.file_size} bytes ({info.compress_size} stored) in a file "
+                             f"of {file_size} bytes")
+        with archive.open(info) as member:
+            version = np.lib.format.read_magic(member)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+            elif version == (2, 0):
+                shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+            elif version == (3, 0):           # what NumPy writes for non-latin-1 field names
+                shape, _, dtype = np.lib.format._read_array_header(member, version)
+            else:
+                raise ValueError(f"load: {path} is not a minigrad file: entry "
+                                 f"{info.filename!r} has .npy format version {version}")
+            header_size = member.tell()
+        declared = math.prod(shape) * dtype.itemsize
+        if declared > info.file_size - header_size:
+            raise ValueError(f"load: {path} is corrupt: entry {info.filename!r} declares a "
+                             f"{dtype} array of shape {shape} ({declared} bytes) but holds "
+                             f"{info.file_size - header_size} bytes of data")
+
+
+def _parse_manifest(text: str, path):
+    """The JSON manifest, refused when it nests deeper than any mg.save file can."""
+    try:
+        manifest = json.loads(text)
+        too_deep = _depth(manifest) > _MAX_MANIFEST_DEPTH
+    except RecursionError:
+        too_deep = True
+    if too_deep:
+        raise ValueError(f"load: {path} is corrupt or crafted: its manifest nests deeper than "
+                         f"{_MAX_MANIFEST_DEPTH} levels (mg.save writes at most "
+                         f"{MAX_NESTING} nested containers)")
+    return manifest
+
+
+def _depth(node) -> int:
+    """Nesting depth of JSON data, measured without recursion."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = (node.values() if isinstance(node, dict) else node
+                    if isinstance(node, list) else ())
+        if children:
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in children)
+    return deepest

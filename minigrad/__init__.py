@@ -8,6 +8,7 @@
 
 Names follow PyTorch's, so `import minigrad as torch` ports most scripts.
 """
+from .tensor import Tensor  # first: the op machinery imported by tensor.py needs the class
 import numpy as _np
 
 from . import accelerator, autograd, cuda, hooks, random, return_types
@@ -27,7 +28,7 @@ from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck
 from .random import get_rng_state, manual_seed, set_rng_state
 from .serialization import load, save
-from .tensor import Tensor
+from .autograd import grad
 
 # dtypes, with PyTorch's names (mg.float is float32, mg.int is int32, mg.long is int64)
 float16 = half = _np.float16
@@ -65,5 +66,5 @@ __all__ = [
     "logsumexp", "softmax", "log_softmax", "argmax", "argmin", "reshape", "view", "transpose",
     "permute", "flatten", "squeeze", "unsqueeze", "expand", "matmul", "cat", "stack", "pad",
     "cast", "sliding_window", *_DTYPE_NAMES, "random", "hooks", "cuda", "accelerator", "autograd",
-    "return_types",
+    "return_types", "grad",
 ]

@@ -9,15 +9,15 @@ node that produced it (its shape and use count are on that node's label).
 """
 import math
 import re
+import weakref
 from collections import deque
 
 import numpy as np
 
-from .autograd import FREED_MESSAGE
 from .tensor import Tensor
 
 _SPECIAL_NAMES = {"MatMul": "matmul", "GetItem": "getitem", "ReLU": "relu"}
-MODULE_ATTRIBUTE = "_viz_module"     # set on a Context by viz.record_modules
+MODULE_OF = weakref.WeakKeyDictionary()   # graph node -> module path, set by viz.record_modules
 
 
 _DTYPE_NAMES: dict = {}
@@ -207,7 +207,8 @@ def normalise_names(params, caller: str) -> dict:
 def build(root, names: dict | None = None, caller: str = "to_dot",
           output_shape=None, output_dtype=None) -> GraphModel:
     """Walk the graph that produced `root` (a Tensor, or a Context with the output's shape
-    and dtype given) and return its GraphModel. Raises RuntimeError for a freed graph."""
+    and dtype given) and return its GraphModel. A graph that backward() freed keeps its
+    structure (only the saved arrays are gone), so it is drawn the same."""
     names = names or {}
     model = GraphModel()
     if isinstance(root, Tensor):
@@ -220,7 +221,6 @@ def build(root, names: dict | None = None, caller: str = "to_dot",
     if root_ctx is None:
         return model
     leaves: dict = {}
-    _check_not_freed(root_ctx, caller)
     first = OpNode("op0", root_ctx, output_shape, output_dtype, 0)
     model.ops.append(first)
     model.op_of[root_ctx] = first
@@ -246,7 +246,6 @@ def build(root, names: dict | None = None, caller: str = "to_dot",
             else:
                 node = model.op_of.get(parent)
                 if node is None:
-                    _check_not_freed(parent, caller)
                     node = OpNode(f"op{len(model.ops)}", parent, value.shape, value.dtype,
                                   op.depth + 1)
                     model.ops.append(node)
@@ -255,14 +254,6 @@ def build(root, names: dict | None = None, caller: str = "to_dot",
             node.uses += 1
             model.edges.append(Edge(node.id, op.id, ctx, position))
     return model
-
-
-def _check_not_freed(ctx, caller: str) -> None:
-    if ctx.freed:
-        raise RuntimeError(
-            f"{caller}: the graph was freed by backward() (node {ctx.name}), so there is "
-            "nothing left to draw; call backward(retain_graph=True) to keep it, or draw "
-            "before backward(). (" + FREED_MESSAGE.format(node=ctx.name) + ")")
 
 
 def assign_modules(model: GraphModel, module, names: dict) -> dict:
@@ -291,7 +282,7 @@ def assign_modules(model: GraphModel, module, names: dict) -> dict:
         owners = {param_module.get(src) for src in inputs_of.get(op.id, ())}
         if len(owners) == 1 and None not in owners:
             only_params_of[op.id] = owners.pop()
-    recorded = [op.ctx.__dict__.get(MODULE_ATTRIBUTE) for op in model.ops]
+    recorded = [MODULE_OF.get(op.ctx) for op in model.ops]
     if any(path is not None for path in recorded):
         for op, path in zip(model.ops, recorded):
             op.module = path or None          # "" (the model itself) and unrecorded: no cluster

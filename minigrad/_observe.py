@@ -1,45 +1,28 @@
-"""Installing a backward observer for the duration of a `with` block.
+"""Observing backward for the duration of a `with` block.
 
-`run_backward` tells the observer in `minigrad.tensor._OBSERVER.current` about each node it
-visits (`visit(node, grad)`) and each gradient an op sends to an input (`contribute(node,
-tensor, grad)`). Observers nest: a new one forwards every event to the one it replaced, and
-leaving the block puts that one back. With no observer installed backward pays nothing.
+A `BackwardObserver` subscribes itself to the core's tool registry (`minigrad.hooks.TOOLS`)
+on entry and unsubscribes on exit: `run_backward` then tells it about each node it visits
+(`visit(node, grad)`) and each gradient an op sends to an input (`contribute(node, tensor,
+grad)`). Several observers may be active; each sees every event, earlier ones first. With
+none subscribed backward pays nothing.
 """
-from .tensor import _OBSERVER, Tensor
-
-
-class _Chained:
-    """Passes each event to the earlier observer, then to the newer one."""
-
-    __slots__ = ("first", "second")
-
-    def __init__(self, first, second):
-        self.first, self.second = first, second
-
-    def visit(self, node, grad):
-        self.first.visit(node, grad)
-        self.second.visit(node, grad)
-
-    def contribute(self, node, tensor, grad):
-        self.first.contribute(node, tensor, grad)
-        self.second.contribute(node, tensor, grad)
+from .hooks import TOOLS
+from .tensor import Tensor
 
 
 class BackwardObserver:
     """Base class: a context manager that observes every backward() run inside it."""
 
     def __enter__(self):
-        if getattr(self, "_active", False):
+        if getattr(self, "_subscription", None) is not None:
             raise RuntimeError(f"{type(self).__name__}: this object is already recording; "
                                "use a new one for a nested block")
-        self._active = True
-        self._previous = _OBSERVER.current
-        _OBSERVER.current = self if self._previous is None else _Chained(self._previous, self)
+        self._subscription = TOOLS.subscribe(self)
         return self
 
     def __exit__(self, *exc_info):
-        _OBSERVER.current = self._previous
-        self._active = False
+        self._subscription.remove()
+        self._subscription = None
         return False
 
     def visit(self, node, grad):

@@ -5,10 +5,11 @@
         loss.backward()                   # ... or here if a gradient becomes NaN/Inf
 
 Inside the block every recorded op remembers the line of user code that created it
-(`ctx.created_at`, minigrad's and nn's own frames skipped), its output is checked in forward,
-and every gradient is checked in backward. The error names the op and that line. Outside the
-block nothing is recorded or checked: `Function.apply` and `run_backward` each test one
-attribute that is None.
+(`creation_site(node)`, minigrad's and nn's own frames skipped), its output is checked in
+forward, and every gradient is checked in backward. The error names the op and that line.
+The block subscribes one tool to the core's registry (`minigrad.hooks.TOOLS`); outside it
+nothing is recorded or checked: `Function.apply` and `run_backward` each test one attribute
+that is None.
 
 Forward checks cover recorded ops (those that take part in backward) and report where a NaN
 or Inf first appears: an op whose inputs were free of it. Values that merely pass through are
@@ -21,14 +22,16 @@ import contextlib
 import linecache
 import os
 import sys
+import weakref
 
 import numpy as np
 
 from .backend import array_module
-from .function import _HOOKS
-from .tensor import _OBSERVER, Tensor
+from .hooks import TOOLS
+from .tensor import Tensor
 
 _DEPTH = 0                          # how many detect_anomaly blocks are open
+_SITES = weakref.WeakKeyDictionary()  # graph node -> CreationSite, for ops made in a block
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
@@ -91,8 +94,14 @@ def _finite(array) -> bool:
     return array.dtype.kind not in "fc" or bool(array_module(array).isfinite(array).all())
 
 
+def creation_site(node) -> "CreationSite | None":
+    """Where the user's code created the op of graph node `node` (e.g. `y.grad_fn`), when
+    it was recorded inside `detect_anomaly()`; None otherwise."""
+    return _SITES.get(node)
+
+
 def _where(ctx) -> str:
-    site = getattr(ctx, "created_at", None)
+    site = _SITES.get(ctx)
     return f"created at {site}" if site is not None else "created outside detect_anomaly"
 
 
@@ -104,17 +113,18 @@ def _origin(tensor) -> str:
     return "data, or the result of ops run without gradient tracking"
 
 
-class _AnomalyObserver:
-    """Backward observer that checks every gradient, passing events on to the previous one."""
+class _AnomalyTool:
+    """Subscribed to the core while a detect_anomaly block is open: remembers creation sites
+    and checks every op's output (record) and every gradient (visit, contribute)."""
 
-    __slots__ = ("previous",)
+    def __init__(self):
+        self.library_dirs = _library_dirs()
 
-    def __init__(self, previous):
-        self.previous = previous
+    def record(self, ctx, result):
+        _SITES[ctx] = _creation_site(self.library_dirs)
+        _check_output(ctx, result.data)
 
     def visit(self, node, grad):
-        if self.previous is not None:
-            self.previous.visit(node, grad)
         if not _finite(grad):
             raise RuntimeError(
                 f"detect_anomaly: the gradient reaching {node.name} ({_where(node)}) holds "
@@ -123,8 +133,6 @@ class _AnomalyObserver:
                 "gradient= argument; scale the loss down or check gradient=")
 
     def contribute(self, node, tensor, grad):
-        if self.previous is not None:
-            self.previous.contribute(node, tensor, grad)
         if not _finite(grad):
             position = next((i for i, t in enumerate(node.inputs) if t is tensor), "?")
             raise RuntimeError(
@@ -147,52 +155,50 @@ class detect_anomaly(contextlib.ContextDecorator):
         return type(self)()          # a fresh instance per decorated call, so calls may nest
 
     def __enter__(self):
-        global _DEPTH
+        global _DEPTH, _SUBSCRIPTION
+        if _DEPTH == 0:
+            _SUBSCRIPTION = TOOLS.subscribe(_AnomalyTool())
         _DEPTH += 1
-        self._previous_hook = _HOOKS.on_record
-        self._previous_observer = _OBSERVER.current
-        self._library_dirs = _library_dirs()
-        _HOOKS.on_record = self._on_record
-        _OBSERVER.current = _AnomalyObserver(self._previous_observer)
         return self
 
     def __exit__(self, *exc_info):
-        global _DEPTH
+        global _DEPTH, _SUBSCRIPTION
         _DEPTH -= 1
-        _HOOKS.on_record = self._previous_hook
-        _OBSERVER.current = self._previous_observer
+        if _DEPTH == 0:
+            _SUBSCRIPTION.remove()
+            _SUBSCRIPTION = None
         return False
 
-    def _on_record(self, ctx, result):
-        if self._previous_hook is not None:
-            self._previous_hook(ctx, result)
-        ctx.created_at = _creation_site(self._library_dirs)
-        out = result.data
-        if _finite(out):
-            return
-        tensors = [(i, t) for i, t in enumerate(ctx.inputs) if isinstance(t, Tensor)]
-        if _has(out, "isnan"):
-            with_nan = [(i, t) for i, t in tensors if _has(t.data, "isnan")]
-            if not with_nan:
-                self._raise(ctx, out, "; its inputs held no NaN, so this op made it (e.g. "
-                            "log of a negative number, 0/0, inf - inf, 0 * inf)")
-            from_data = [(i, t) for i, t in with_nan if t.grad_fn is None]
-            if from_data:
-                listed = ", ".join(f"input {i} (shape {tuple(t.shape)}, {_origin(t)})"
-                                   for i, t in from_data)
-                self._raise(ctx, out, f"; its {listed} already held NaN when it arrived "
-                            "— check the data, or the ops that made that input")
-            return                     # NaN from a recorded op made before the block
-        scalars = [a for a in ctx.inputs if isinstance(a, (float, np.floating))]
-        if not any(_has(t.data, "isinf") for _, t in tensors) and all(map(np.isfinite,
-                                                                           scalars)):
-            self._raise(ctx, out, "; its inputs were all finite, so this op made it "
-                        "(e.g. log of 0, division by 0, exp overflow)")
 
-    @staticmethod
-    def _raise(ctx, out, cause):
-        raise RuntimeError(f"detect_anomaly: {ctx.name} produced {_describe(out)} in forward, "
-                           f"output shape {tuple(out.shape)}, {_where(ctx)}{cause}")
+_SUBSCRIPTION = None
+
+
+def _check_output(ctx, out) -> None:
+    """Raise when a recorded op's output holds a NaN/Inf that the op itself made."""
+    if _finite(out):
+        return
+    tensors = [(i, t) for i, t in enumerate(ctx.inputs) if isinstance(t, Tensor)]
+    if _has(out, "isnan"):
+        with_nan = [(i, t) for i, t in tensors if _has(t.data, "isnan")]
+        if not with_nan:
+            _raise(ctx, out, "; its inputs held no NaN, so this op made it (e.g. "
+                   "log of a negative number, 0/0, inf - inf, 0 * inf)")
+        from_data = [(i, t) for i, t in with_nan if t.grad_fn is None]
+        if from_data:
+            listed = ", ".join(f"input {i} (shape {tuple(t.shape)}, {_origin(t)})"
+                               for i, t in from_data)
+            _raise(ctx, out, f"; its {listed} already held NaN when it arrived "
+                   "— check the data, or the ops that made that input")
+        return                     # NaN from a recorded op made before the block
+    scalars = [a for a in ctx.inputs if isinstance(a, (float, np.floating))]
+    if not any(_has(t.data, "isinf") for _, t in tensors) and all(map(np.isfinite, scalars)):
+        _raise(ctx, out, "; its inputs were all finite, so this op made it "
+               "(e.g. log of 0, division by 0, exp overflow)")
+
+
+def _raise(ctx, out, cause):
+    raise RuntimeError(f"detect_anomaly: {ctx.name} produced {_describe(out)} in forward, "
+                       f"output shape {tuple(out.shape)}, {_where(ctx)}{cause}")
 
 
 def _has(array, test: str) -> bool:

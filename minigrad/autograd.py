@@ -1,19 +1,42 @@
-"""The backward sweep: iterative topological order, gradient accumulation, graph freeing.
+"""The backward sweep: iterative topological order, gradient accumulation, graph freeing;
+`backward` (Tensor.backward) and `grad` (mg.grad) are its two entry points.
 
 Shapes: every gradient has the shape of the tensor it belongs to; an op may return a gradient
 with a broadcast shape and `sum_to_shape` sums it back (the one place un-broadcasting lives).
+
+Two modes, one loop. Plain (`create_graph=False`, the training path): gradients are NumPy
+arrays and nothing is recorded. `create_graph=True`: gradients are Tensors, each op's backward
+gets Tensors (its saved arrays replaced by the graph's own input/output Tensors) and records
+what it computes, so the gradients are differentiable in turn. See function.py's contract.
 """
+import threading
+
 import numpy as np
 
+from . import grad_mode
 from .backend import array_module
+from .hooks import TOOLS
+from .tensor import Tensor, new_tensor
 from .function import Function  # noqa: F401  (torch.autograd.Function's place)
 
 FREED_MESSAGE = ("backward through a graph that was already freed (node {node}): pass "
                  "retain_graph=True to the first backward() if you need to backpropagate twice")
 
 
-def sum_to_shape(grad: np.ndarray, shape: tuple, op_name: str = "?") -> np.ndarray:
-    """Sum `grad` over the axes that broadcasting added or stretched, giving `shape`."""
+class _GraphBackward(threading.local):
+    """The Function whose backward runs under create_graph in this thread (else None):
+    `Tensor.__array__` refuses to hand it raw arrays of graph tensors."""
+
+    def __init__(self):
+        self.function = None
+
+
+GRAPH_BACKWARD = _GraphBackward()
+
+
+def sum_to_shape(grad, shape: tuple, op_name: str = "?"):
+    """Sum `grad` (an array, or a Tensor under create_graph) over the axes that broadcasting
+    added or stretched, giving `shape`."""
     if grad.shape == shape:
         return grad
     extra = grad.ndim - len(shape)
@@ -31,19 +54,135 @@ def sum_to_shape(grad: np.ndarray, shape: tuple, op_name: str = "?") -> np.ndarr
     return grad
 
 
-def graph_nodes(root_node):
-    """Every node reachable from `root_node`, with how many graph edges point at each.
+# --- entry points -----------------------------------------------------------------------------
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False,
+             inputs=None, caller: str = "backward") -> None:
+    """Accumulate the gradients of `tensors` (weighted by `grad_tensors`) into the `.grad` of
+    the leaves (only those in `inputs`, when given). What `Tensor.backward` runs."""
+    gradients = _root_gradients(tensors, grad_tensors, create_graph, caller)
+    targets = None
+    if inputs is not None:
+        targets = _tensor_sequence(inputs, "inputs", caller)
+        if not targets:
+            raise RuntimeError(f"{caller}: inputs= is empty; pass the tensors to accumulate "
+                               "gradients into, or leave it out")
+    results = run_backward(tensors, gradients,
+                           create_graph if retain_graph is None else retain_graph,
+                           create_graph, targets, accumulate=True)
+    for tensor, result in zip(targets or (), results or ()):
+        if tensor.grad_fn is not None and result is not None:    # leaves are done already
+            _accumulate_leaf(tensor, result, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
+         allow_unused: bool = False) -> tuple:
+    """The gradients of `outputs` with respect to `inputs`, as a tuple (PyTorch's
+    `torch.autograd.grad`); nothing is written into any `.grad`.
+
+    `outputs`: a Tensor or a sequence of them; `grad_outputs` the matching upstream gradients
+    (may be omitted for one-element outputs). With `create_graph=True` the returned gradients
+    are differentiable (Hessian-vector products, gradient penalties). An input that `outputs`
+    do not depend on raises, naming its position, unless `allow_unused=True` (its gradient
+    is then None). `retain_graph` defaults to `create_graph`.
+
+    Shapes: each returned gradient has the shape and dtype of its input.
+    """
+    outputs = _tensor_sequence(outputs, "outputs", "grad")
+    targets = _tensor_sequence(inputs, "inputs", "grad")
+    if not targets:
+        raise RuntimeError("grad: inputs is empty; pass the tensors to differentiate with "
+                           "respect to")
+    for position, tensor in enumerate(targets):
+        if not tensor.requires_grad:
+            raise RuntimeError(f"grad: input {position} (shape {tensor.shape}) does not require "
+                               "grad, so no gradient can be computed for it; create it with "
+                               "requires_grad=True")
+    if grad_outputs is not None:
+        grad_outputs = (grad_outputs if isinstance(grad_outputs, (list, tuple))
+                        else (grad_outputs,))
+        if len(grad_outputs) != len(outputs):
+            raise ValueError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} "
+                             "outputs; give one per output (None for a one-element output)")
+    gradients = _root_gradients(outputs, grad_outputs, create_graph, "grad")
+    results = run_backward(outputs, gradients,
+                           create_graph if retain_graph is None else retain_graph,
+                           create_graph, targets, accumulate=False)
+    for position, (tensor, result) in enumerate(zip(targets, results)):
+        if result is None and not allow_unused:
+            raise RuntimeError(f"grad: input {position} (shape {tensor.shape}) was not used to "
+                               "compute the outputs, so it has no gradient; pass "
+                               "allow_unused=True to get None for it")
+    if create_graph:
+        return tuple(results)
+    return tuple(None if r is None else new_tensor(r) for r in results)
+
+
+def _tensor_sequence(value, name: str, caller: str) -> list:
+    items = [value] if isinstance(value, Tensor) else value
+    try:
+        items = list(items)
+    except TypeError:
+        raise TypeError(f"{caller}: {name} must be a Tensor or a sequence of Tensors, got "
+                        f"{type(value).__name__}") from None
+    for position, item in enumerate(items):
+        if not isinstance(item, Tensor):
+            raise TypeError(f"{caller}: {name}[{position}] is a {type(item).__name__}, not a "
+                            "Tensor")
+    return items
+
+
+def _root_gradients(tensors, grad_tensors, create_graph: bool, caller: str) -> list:
+    """One starting gradient per output: arrays, or Tensors under create_graph."""
+    gradients = []
+    for position, tensor in enumerate(tensors):
+        given = None if grad_tensors is None else grad_tensors[position]
+        where = "" if len(tensors) == 1 else f" (output {position})"
+        if not tensor.requires_grad:
+            raise RuntimeError(f"{caller}: this tensor{where} does not require grad and has no "
+                               "grad_fn; create the inputs with requires_grad=True (and not "
+                               "under no_grad)")
+        if given is None:
+            if tensor.data.size != 1:
+                raise RuntimeError(
+                    f"{caller}: gradient can be omitted only for a one-element tensor, but this "
+                    f"one{where} has shape {tensor.shape}; reduce it first (e.g. "
+                    "y.sum().backward()) or pass gradient= of the same shape")
+            gradient = array_module(tensor.data).ones_like(tensor.data)
+        elif isinstance(given, Tensor) and create_graph:
+            gradient = given             # may itself be part of a graph (double backward)
+        else:
+            array = given.data if isinstance(given, Tensor) else given
+            gradient = array_module(tensor.data).asarray(array)      # onto the tensor's backend
+        if gradient.shape != tensor.shape:
+            raise ValueError(f"{caller}: gradient{where} has shape {tuple(gradient.shape)} but "
+                             f"the tensor has shape {tensor.shape}; they must match")
+        if create_graph:
+            if not isinstance(gradient, Tensor):
+                gradient = new_tensor(gradient)
+            if gradient.dtype != tensor.dtype:
+                gradient = gradient.astype(tensor.dtype)
+        else:
+            gradient = gradient.astype(tensor.dtype, copy=False)
+        gradients.append(gradient)
+    return gradients
+
+
+# --- the sweep ----------------------------------------------------------------------------------
+def graph_nodes(root_nodes, outputs=None, counted_leaves=None):
+    """Every node reachable from `root_nodes`, with how many graph edges point at each.
 
     Every node that saved its own output is checked here, before any gradient is computed,
     against in-place changes of that output.
     Iterative (explicit stack), so a chain of a million ops works. Returns a dict
-    node -> number of consumers of that node's output inside the graph; leaves with hooks
-    are counted too (tensor -> number of uses), so their hooks run once on the sum. Only inputs that
-    required grad when the op ran can have a `grad_fn`, so the others are skipped unread.
+    node -> number of consumers of that node's output inside the graph. Leaves with hooks,
+    and those in `counted_leaves` (ids), are counted too (tensor -> number of uses), so their
+    gradients are summed before hooks run or the gradient is returned. `outputs`, when given
+    (create_graph), is filled with node -> the Tensor it produced.
     """
-    consumers = {root_node: 0}
-    stack = [root_node]
-    _check_output_version(root_node)
+    consumers = {node: 0 for node in root_nodes}
+    stack = list(consumers)
+    for node in stack:
+        _check_output_version(node)
     while stack:
         node = stack.pop()
         if node.freed:
@@ -53,9 +192,11 @@ def graph_nodes(root_node):
                 continue
             parent = tensor.grad_fn
             if parent is None:
-                if tensor._hooks is not None:         # a hooked leaf: count its uses too
+                if tensor._hooks is not None or (counted_leaves and id(tensor) in counted_leaves):
                     consumers[tensor] = consumers.get(tensor, 0) + 1
                 continue
+            if outputs is not None:
+                outputs[parent] = tensor
             if parent in consumers:
                 consumers[parent] += 1
             else:
@@ -66,22 +207,19 @@ def graph_nodes(root_node):
 
 
 def _normalise_grads(node, grads):
-    """Map what `backward` returned to one gradient (or None) per argument of the op."""
+    """Check what `backward` returned: one gradient (or None) per argument of the op."""
     if not isinstance(grads, (tuple, list)):
         grads = (grads,)
     inputs = node.inputs
     if len(grads) == len(inputs):
-        return grads
-    tensor_positions = [i for i, needed in enumerate(node.needs_input_grad)
-                        if hasattr(inputs[i], "grad_fn")]
-    if len(grads) == len(tensor_positions):
-        full = [None] * len(inputs)
-        for position, grad in zip(tensor_positions, grads):
-            full[position] = grad
-        return full
-    raise RuntimeError(f"{node.name}.backward returned {len(grads)} gradients but the op has "
-                       f"{len(inputs)} inputs ({len(tensor_positions)} of them Tensors); return "
-                       "one per input (None for non-differentiable ones)")
+        return tuple(grads)
+    tensors = sum(1 for a in inputs if isinstance(a, Tensor))
+    change = (" (backward returns one gradient per argument of forward, None for the "
+              "non-Tensor ones; returning one per Tensor argument is no longer accepted)"
+              if len(grads) == tensors else "")
+    raise RuntimeError(f"{node.name}.backward returned {len(grads)} gradients but forward has "
+                       f"{len(inputs)} arguments ({tensors} of them Tensors){change}; return "
+                       "one per argument, None for non-differentiable ones")
 
 
 def _version_error(node, tensor, version, role="an input"):
@@ -101,21 +239,56 @@ def _check_output_version(node):
             raise _version_error(node, output, 0, role="its output")
 
 
-def run_backward(root, gradient: np.ndarray, retain_graph: bool = False, observer=None):
-    """Backpropagate `gradient` (shape of `root`) to every leaf that requires grad.
+def run_backward(roots, gradients, retain_graph: bool = False, create_graph: bool = False,
+                 targets=None, accumulate: bool = True):
+    """Backpropagate `gradients` (one per root, of its shape) through the graph.
 
     Kahn's algorithm over the graph: a node runs once all its consumers have sent their
-    gradients, which are summed first; leaves accumulate into `.grad` (summed over every use).
-    `observer`, when given, is told about each node visit and each gradient contribution
-    (see minigrad.inspect); without one the loop does no extra work.
+    gradients, which are summed first; leaves accumulate into `.grad` (summed over every use)
+    when `accumulate`. With `targets` (tensors), returns their gradients (None where none
+    arrived), and nodes that lead to no target are not run. Subscribed tools (hooks.TOOLS)
+    are told about each node visit and each gradient contribution; without them the loop
+    does no extra work. The recording mode is `create_graph` while the sweep runs.
     """
-    root_node = root.grad_fn
-    consumers = graph_nodes(root_node)
-    pending = {root_node: gradient}
-    ready = [root_node]
+    previous = grad_mode.STATE.enabled
+    grad_mode.STATE.enabled = create_graph
+    try:
+        return _sweep(roots, gradients, retain_graph, create_graph, targets, accumulate)
+    finally:
+        grad_mode.STATE.enabled = previous
+
+
+def _sweep(roots, gradients, retain_graph, create_graph, targets, accumulate):
+    tools = TOOLS.backward
+    outputs = {} if create_graph else None
+    target_ids = None if targets is None else {id(t): t for t in targets}
+    captured = None if targets is None else {}
+    pending, root_nodes = {}, []
+    leaf_roots = []
+    for tensor, gradient in zip(roots, gradients):
+        node = tensor.grad_fn
+        if node is None:
+            leaf_roots.append((tensor, gradient))
+            continue
+        if outputs is not None:
+            outputs[node] = tensor
+        pending[node] = pending[node] + gradient if node in pending else gradient
+        root_nodes.append(node)
+    consumers = graph_nodes(root_nodes, outputs, target_ids)
+    for tensor, gradient in leaf_roots:          # a leaf as an output: its gradient is given
+        consumers[tensor] = consumers.get(tensor, 0) + 1
+        _leaf_gradient(tensor, gradient, consumers, pending, captured, target_ids, accumulate,
+                       create_graph)
+    skip = ()
+    target_nodes = None
+    if targets is not None:
+        target_nodes = {t.grad_fn: t for t in targets if t.grad_fn is not None}
+        skip = _nodes_leading_nowhere(root_nodes, target_nodes, target_ids)
+    ready = [node for node in dict.fromkeys(root_nodes) if consumers[node] == 0]
+    plain = not create_graph and targets is None
     ndarray = np.ndarray
-    # The loop body runs once per node: the common cases (one gradient per input, already
-    # the input's shape and dtype) take no function calls beyond the op's own backward.
+    # The loop body runs once per node: the common cases (plain mode, one gradient per input,
+    # already the input's shape and dtype) take no function calls beyond the op's backward.
     while ready:
         node = ready.pop()
         grad = pending.pop(node)
@@ -125,68 +298,188 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool = False, observe
         for tensor, version in zip(inputs, node.input_versions):
             if version is not None and tensor._version != version:
                 raise _version_error(node, tensor, version)
-        if observer is not None:
-            observer.visit(node, grad)
-        grads = node.function.backward(node, grad)
-        if type(grads) is not tuple or len(grads) != len(inputs):
-            grads = _normalise_grads(node, grads)
+        if tools is not None:
+            tools.visit(node, grad.data if create_graph else grad)
+        if plain:
+            grads = node.function.backward(node, grad)
+            if type(grads) is not tuple or len(grads) != len(inputs):
+                grads = _normalise_grads(node, grads)
+        else:
+            if target_nodes and node in target_nodes:
+                captured[id(target_nodes[node])] = grad
+            if node in skip:
+                grads = (None,) * len(inputs)
+            elif create_graph:
+                grads = _graph_backward(node, grad, outputs)
+            else:
+                grads = node.function.backward(node, grad)
+                if type(grads) is not tuple or len(grads) != len(inputs):
+                    grads = _normalise_grads(node, grads)
         for tensor, g, needed in zip(inputs, grads, node.needs_input_grad):
             if not needed:
                 continue
             parent = tensor.grad_fn
             if g is not None:
                 data = tensor.data
-                if type(g) is not ndarray:              # a number, or another backend's array
-                    g = array_module(g).asarray(g)
+                if type(g) is not ndarray:      # a Tensor (create_graph), a number, a CuPy array
+                    g = _unusual_gradient(node, g, tensor, create_graph)
                 if g.shape != data.shape:
                     g = sum_to_shape(g, data.shape, node.name)
                 if g.dtype is not data.dtype and g.dtype != data.dtype:
                     g = g.astype(data.dtype)
-                if observer is not None:
-                    observer.contribute(node, tensor, g)
+                if tools is not None:
+                    tools.contribute(node, tensor, g.data if create_graph else g)
                 if parent is None:
-                    if tensor._hooks is None:
-                        _accumulate_leaf(tensor, g)
+                    if tensor._hooks is None and target_ids is None:
+                        _accumulate_leaf(tensor, g, create_graph)
                     else:
-                        _hooked_leaf_contribution(tensor, g, consumers, pending)
+                        _leaf_gradient(tensor, g, consumers, pending, captured, target_ids,
+                                       accumulate, create_graph)
                     continue
                 if parent in pending:
                     pending[parent] = pending[parent] + g
                 else:
                     pending[parent] = g
             if parent is None:
-                if tensor._hooks is not None:
-                    _hooked_leaf_contribution(tensor, None, consumers, pending)
+                if tensor in consumers:
+                    _leaf_gradient(tensor, None, consumers, pending, captured, target_ids,
+                                   accumulate, create_graph)
             else:
                 remaining = consumers[parent] - 1
                 consumers[parent] = remaining
                 if remaining == 0:
                     if parent not in pending:
-                        pending[parent] = array_module(tensor.data).zeros_like(tensor.data)
+                        zeros = array_module(tensor.data).zeros_like(tensor.data)
+                        pending[parent] = new_tensor(zeros) if create_graph else zeros
                     ready.append(parent)
         if not retain_graph:
-            node.saved_tensors = ()
-            node.inputs = ()
-            node.freed = True
+            _free(node)
+    if captured is None:
+        return None
+    return [captured.get(id(t)) for t in targets]
 
 
-def _hooked_leaf_contribution(tensor, g, consumers: dict, pending: dict) -> None:
-    """Sum the gradients of a leaf that has hooks; after its last use, finish it."""
+def _free(node) -> None:
+    """Release the saved arrays; keep the structure (op, arguments, edges), so the graph can
+    still be drawn. The inputs (and their arrays) live as long as the graph's output does."""
+    node.saved_tensors = ()
+    node.freed = True
+
+
+def _nodes_leading_nowhere(root_nodes, target_nodes: dict, target_ids: dict) -> set:
+    """For mg.grad: the nodes from which no target can be reached (their backward is skipped)."""
+    leads = {}
+    stack = list(root_nodes)
+    while stack:
+        node = stack[-1]
+        if node in leads:
+            stack.pop()
+            continue
+        parents = [t.grad_fn for t, needed in zip(node.inputs, node.needs_input_grad)
+                   if needed and t.grad_fn is not None and t.grad_fn not in leads]
+        if parents:
+            stack.extend(parents)
+            continue
+        stack.pop()
+        leads[node] = any(
+            (id(t) in target_ids) if t.grad_fn is None else
+            (t.grad_fn in target_nodes or leads[t.grad_fn])
+            for t, needed in zip(node.inputs, node.needs_input_grad) if needed)
+    return {node for node, leads_somewhere in leads.items() if not leads_somewhere}
+
+
+# --- create_graph: backward on Tensors ---------------------------------------------------------
+def numpy_in_graph_backward_error(name: str, detail: str = "") -> RuntimeError:
+    return RuntimeError(
+        f"{name}.backward is not twice differentiable: under create_graph=True it receives "
+        f"Tensors (grad and ctx.saved_tensors) and must compute with them, but it {detail or 'converted a graph Tensor to a NumPy array'}, which "
+        "would silently cut the gradient's own graph. Write its backward with operators "
+        "(+, -, *, /, **, comparisons, indexing) and the helpers of minigrad.ops.dual "
+        "(exp, log, where, reshape, sum_dims, ...), which take arrays and Tensors alike; the "
+        "same code then serves backward() and create_graph=True")
+
+
+def _graph_backward(node, grad, outputs: dict):
+    """Run `node`'s backward on Tensors: its saved arrays become the graph's Tensors."""
+    saved = node.saved_tensors
+    name = node.name
+    node.saved_tensors = _connected_saved(node, saved, outputs.get(node))
+    previous = GRAPH_BACKWARD.function
+    GRAPH_BACKWARD.function = name
+    try:
+        grads = node.function.backward(node, grad)
+    except TypeError as error:
+        raise numpy_in_graph_backward_error(
+            name, f"failed on them ({type(error).__name__}: {error})") from error
+    finally:
+        GRAPH_BACKWARD.function = previous
+        node.saved_tensors = saved
+    if type(grads) is not tuple or len(grads) != len(node.inputs):
+        grads = _normalise_grads(node, grads)
+    for position, (g, needed) in enumerate(zip(grads, node.needs_input_grad)):
+        if needed and g is not None and not isinstance(g, (Tensor, int, float)):
+            raise numpy_in_graph_backward_error(
+                name, f"returned a {type(g).__name__} for input {position} instead of a Tensor")
+    return grads
+
+
+def _connected_saved(node, saved: tuple, output) -> tuple:
+    """`saved` with each input array replaced by its input Tensor and the output array by the
+    output Tensor; other values must be constants (not floating arrays)."""
+    connected = []
+    for value in saved:
+        for arg in node.inputs:
+            if arg is value or (type(arg) is Tensor or isinstance(arg, Tensor)) and arg.data is value:
+                connected.append(arg)
+                break
+        else:
+            if output is not None and value is output.data:
+                connected.append(output)
+            elif isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "fc":
+                raise RuntimeError(
+                    f"{node.name}: under create_graph=True, each array saved with "
+                    "ctx.save_for_backward must be one of forward's inputs or its output (they "
+                    f"are replaced by the graph's Tensors), but a {value.dtype} array of shape "
+                    f"{value.shape} is neither; recompute it in backward from the saved inputs, "
+                    "or keep a constant (a mask, indices) as a ctx attribute")
+            else:
+                connected.append(value)
+    return tuple(connected)
+
+
+def _unusual_gradient(node, g, tensor, create_graph: bool):
+    """A gradient that is not a NumPy array: under create_graph it must be a Tensor (numbers
+    become constants); on plain runs numbers and other backends' arrays become arrays."""
+    if not create_graph:
+        return array_module(g).asarray(g)
+    if isinstance(g, Tensor):
+        return g
+    if isinstance(g, (int, float)):
+        return new_tensor(np.full(tensor.shape, g, dtype=tensor.dtype))
+    raise numpy_in_graph_backward_error(
+        node.name, f"returned a {type(g).__name__} instead of a Tensor")
+
+
+# --- leaves and hooks ----------------------------------------------------------------------------
+def _leaf_gradient(tensor, g, consumers: dict, pending: dict, captured, target_ids,
+                   accumulate: bool, create_graph: bool) -> None:
+    """Sum the gradients of a counted leaf (hooks, or an mg.grad target); after its last
+    use: its hooks, then `.grad` (+ post-accumulate hooks) or the captured result."""
     if g is not None:
         pending[tensor] = pending[tensor] + g if tensor in pending else g
     remaining = consumers.get(tensor, 1) - 1
     consumers[tensor] = remaining
-    if remaining == 0 and tensor in pending:
-        accumulate_with_hooks(tensor, pending.pop(tensor))
-
-
-def accumulate_with_hooks(tensor, g) -> None:
-    """A leaf's summed gradient of one backward: its gradient hooks, `.grad`, then its
-    post-accumulate hooks."""
+    if remaining != 0 or tensor not in pending:
+        return
+    total = pending.pop(tensor)
     hooks = tensor._hooks
     if hooks is not None and hooks.grad:
-        g = run_grad_hooks(hooks.grad, g, "a leaf tensor")
-    _accumulate_leaf(tensor, g)
+        total = run_grad_hooks(hooks.grad, total, "a leaf tensor")
+    if captured is not None and id(tensor) in target_ids:
+        captured[id(tensor)] = total
+    if not accumulate or (target_ids is not None and id(tensor) not in target_ids):
+        return
+    _accumulate_leaf(tensor, total, create_graph)
     if hooks is not None:
         for hook in tuple(hooks.post_accumulate.values()):
             hook(tensor)
@@ -194,24 +487,29 @@ def accumulate_with_hooks(tensor, g) -> None:
 
 def run_grad_hooks(hooks: dict, grad, owner: str):
     """Call each `hook(grad)` in order; a returned Tensor replaces the gradient."""
-    from .tensor import Tensor
+    is_graph = isinstance(grad, Tensor)
     for hook in tuple(hooks.values()):
-        result = hook(Tensor._wrap(grad))
+        result = hook(grad if is_graph else new_tensor(grad))
         if result is None:
             continue
-        replaced = result.data if isinstance(result, Tensor) else result
+        replaced = result if is_graph and isinstance(result, Tensor) else (
+            result.data if isinstance(result, Tensor) else result)
         if getattr(replaced, "shape", None) != grad.shape:
-            raise RuntimeError(f"register_hook: a gradient hook on {owner} "
-                               f"returned {type(result).__name__} of shape "
+            raise RuntimeError(f"register_hook: a gradient hook on {owner} returned "
+                               f"{type(result).__name__} of shape "
                                f"{getattr(replaced, 'shape', '?')} for a gradient of shape "
                                f"{grad.shape}; return a Tensor of the same shape, or None")
         grad = replaced
     return grad
 
 
-def _accumulate_leaf(tensor, g: np.ndarray):
-    if tensor.grad is None:
-        from .tensor import Tensor
-        tensor.grad = Tensor._wrap(g.astype(tensor.data.dtype, copy=True))   # never alias g
+def _accumulate_leaf(tensor, g, create_graph: bool = False) -> None:
+    """Add `g` into `tensor.grad`: in place on plain runs; under create_graph a recorded
+    sum, so `.grad` is differentiable (as PyTorch's AccumulateGrad)."""
+    if create_graph:
+        # A new Tensor: g may be shared (Add sends one gradient to both of its inputs).
+        tensor._grad = g * 1 if tensor._grad is None else tensor._grad + g
+    elif tensor._grad is None:
+        tensor._grad = new_tensor(g.astype(tensor.data.dtype, copy=True))   # never alias g
     else:
-        tensor.grad.data += g
+        tensor._grad.data += g

@@ -1,8 +1,24 @@
 """`Function`: the one mechanism every differentiable op uses, built-in or user-defined.
 
-A subclass defines `forward(ctx, *arrays)` and `backward(ctx, grad)` as static methods working
-on NumPy arrays. `apply()` unwraps Tensors, runs `forward`, wraps the result and, when
-recording, stores a `Context` as the output's `grad_fn`: the graph node that `backward()` visits.
+A subclass defines `forward(ctx, *args)` and `backward(ctx, grad)` as static methods. `apply()`
+unwraps Tensors, runs `forward` on the arrays, wraps the result and, when recording, stores the
+`Context` as the output's `grad_fn`: the graph node that `backward()` visits.
+
+The contract (every built-in op follows it):
+- `forward` gets arrays (and the plain values it was given) and returns one array.
+- What backward needs is kept two ways only: `ctx.save_for_backward(...)` for forward's own
+  input arrays and its output array, and plain ctx attributes set in forward for everything
+  else (shapes, dims, dtypes, masks, index arrays: constants). `ctx.inputs` belongs to the
+  engine; backward never reads it.
+- `backward` returns one gradient (or None) per argument of `forward`, in order; an op with
+  one argument may return the bare gradient.
+- `backward` is written with operators (`grad * y`, `-grad`, `x > 0`, `grad[index]`) and the
+  helpers of `minigrad.ops.dual`, which accept arrays and Tensors alike. A plain `backward()`
+  hands it arrays (the fast path, no recording); `backward(create_graph=True)` and
+  `mg.grad(..., create_graph=True)` hand it Tensors: `grad` and `ctx.saved_tensors` connected
+  to the graph, so the very same formula records the ops of the gradient, which can then be
+  differentiated again. A formula that calls NumPy functions directly works for the first
+  derivative only; under create_graph the engine stops it with an error naming the Function.
 """
 import weakref
 
@@ -10,6 +26,8 @@ import numpy as np
 
 from . import grad_mode
 from .backend import array_module
+from .hooks import TOOLS
+from .tensor import Tensor, new_tensor
 
 _FLOAT_KINDS = "fc"
 
@@ -19,20 +37,21 @@ class Context:
 
     Attributes:
         function:          the Function subclass that produced the output
-        inputs:            the arguments of `apply` (Tensors and plain values), None once freed
+        inputs:            the arguments of `apply` (Tensors and plain values); the engine's
+                           and the tools', not backward's
         needs_input_grad:  one bool per argument: is it a Tensor that requires grad
-        saved_tensors:     what `forward` passed to `save_for_backward`
+        saved_tensors:     what `forward` passed to `save_for_backward` (arrays; Tensors while
+                           a create_graph backward runs the node)
         input_versions:    each Tensor input's version counter when the op ran
         saved_output:      a weak reference to the output Tensor when a saved array is (a
                            view of) the output, else None: backward then refuses an output
                            changed in place since the op ran
-        freed:             True once backward released this node (retain_graph=False)
-    Ops may set further attributes of their own (e.g. `ctx.shape = x.shape`).
+        freed:             True once backward released the saved arrays (retain_graph=False)
+    Ops set further attributes of their own in forward (e.g. `ctx.shape = x.shape`).
     """
 
-    __slots__ = ("function", "inputs", "needs_input_grad", "saved_tensors",
-                 "input_versions", "saved_output", "freed", "created_at", "_hooks",
-                 "__dict__", "__weakref__")
+    __slots__ = ("function", "inputs", "needs_input_grad", "saved_tensors", "input_versions",
+                 "saved_output", "freed", "_hooks", "__dict__", "__weakref__")
 
     def __init__(self, function=None, inputs=(), needs_input_grad=()):
         self.function = function
@@ -42,12 +61,12 @@ class Context:
         self.input_versions = None
         self.saved_output = None
         self.freed = False
-        self.created_at = None
-        self._hooks = None
+        self._hooks = None          # gradient hooks of the output (Tensor.register_hook)
 
-    def save_for_backward(self, *arrays):
-        """Keep arrays needed by backward; released after backward unless retain_graph."""
-        self.saved_tensors = arrays
+    def save_for_backward(self, *values):
+        """Keep forward's input arrays and/or its output array for backward (released after
+        backward unless retain_graph). Anything else backward needs: a ctx attribute."""
+        self.saved_tensors = values
 
     @property
     def name(self) -> str:
@@ -59,9 +78,9 @@ class Context:
 
 
 class Function:
-    """Base class of differentiable operations (see SPEC: custom ops).
+    """Base class of differentiable operations (see the module docstring for the contract).
 
-    Example:
+    Example (twice differentiable: the backward uses operators only):
         class Cube(mg.Function):
             @staticmethod
             def forward(ctx, x):
@@ -76,8 +95,7 @@ class Function:
         y = Cube.apply(t)
 
     `backward` returns one gradient per argument of `forward` (None for non-differentiable
-    ones), or one per Tensor argument. Gradients may have a broadcast shape: the engine sums
-    them back to each input's shape.
+    ones). Gradients may have a broadcast shape: the engine sums them back to each input's.
     """
 
     @staticmethod
@@ -111,35 +129,26 @@ class Function:
         except (ValueError, TypeError, IndexError, ArithmeticError) as error:
             raise _op_error(cls, args, error) from error
         if type(out) is not np.ndarray:            # a number, or another backend's array
-            out = array_module(out).asarray(out)
-        result = Tensor.__new__(Tensor)
-        result.data = out
-        result._grad = None
-        result._version = 0
-        result._hooks = None
+            out = _as_output_array(ctx, out)
         if record and out.dtype.kind in _FLOAT_KINDS:
-            result.requires_grad = True
-            result.grad_fn = ctx
             ctx.input_versions = tuple(versions)
+            result = new_tensor(out, True, ctx)
             if ctx.saved_tensors and _saves(ctx.saved_tensors, out):
                 ctx.saved_output = weakref.ref(result)
-            if _HOOKS.on_record is not None:
-                _HOOKS.on_record(ctx, result)
-        else:
-            result.requires_grad = False
-            result.grad_fn = None
-        return result
+            if TOOLS.record is not None:
+                TOOLS.record(ctx, result)
+            return result
+        return new_tensor(out, False, None)
 
 
-class _Hooks:
-    """Opt-in observers (anomaly detection); None means normal runs pay one check per op."""
-    __slots__ = ("on_record",)
-
-    def __init__(self):
-        self.on_record = None
-
-
-_HOOKS = _Hooks()
+def _as_output_array(ctx, out):
+    """`out` as an array (NumPy turns 0-d results into scalars); a saved reference to it
+    is updated too, so the engine still recognises the saved output."""
+    array = array_module(out).asarray(out)
+    if any(value is out for value in ctx.saved_tensors):
+        ctx.saved_tensors = tuple(array if value is out else value
+                                  for value in ctx.saved_tensors)
+    return array
 
 
 def _saves(saved, out) -> bool:
@@ -169,6 +178,3 @@ def _op_error(cls, args, error):
         if isinstance(error, kind):
             return kind(message)
     return ValueError(message)
-
-
-Tensor = None  # set by tensor.py once the class exists (tensor.py imports the ops, which import this)

@@ -10,7 +10,7 @@ and return a `RemovableHandle`, as PyTorch's `torch.utils.hooks.RemovableHandle`
 """
 import itertools
 
-__all__ = ["RemovableHandle"]
+__all__ = ["RemovableHandle", "ToolHooks", "TOOLS"]
 
 _NEXT_ID = itertools.count()
 
@@ -70,3 +70,83 @@ class GradHooks:
     def __init__(self):
         self.grad = {}
         self.post_accumulate = {}
+
+
+class ToolHooks:
+    """The one registry through which tools (anomaly detection, the gradient ledger, the
+    backward trace, viz's module recording) see the autodiff core; the core knows no tool.
+
+    A tool is any object with some of these methods, subscribed with `subscribe(tool)`:
+        record(ctx, output)          an op was recorded in the graph (forward)
+        visit(node, grad)            backward is about to run `node` with its output's
+                                     summed gradient (an array)
+        contribute(node, tensor, g)  `node` sent gradient `g` (an array, already of the
+                                     input's shape) to its input `tensor`
+    Tools are called in subscription order. The core reads two fields: `record` and
+    `backward` are None while no tool needs them, so normal runs pay one test per op and
+    one per backward.
+    """
+
+    __slots__ = ("record", "backward", "_tools")
+
+    def __init__(self):
+        self._tools = {}
+        self.record = None
+        self.backward = None
+
+    def subscribe(self, tool) -> RemovableHandle:
+        """Add `tool`; returns a handle whose `remove()` unsubscribes it."""
+        handle = _ToolHandle(self._tools, self)
+        self._tools[handle.id] = tool
+        self._refresh()
+        return handle
+
+    def _refresh(self) -> None:
+        tools = tuple(self._tools.values())
+        recorders = tuple(tool.record for tool in tools if hasattr(tool, "record"))
+        self.record = None if not recorders else (
+            recorders[0] if len(recorders) == 1 else _fan_out(recorders))
+        observers = tuple(tool for tool in tools
+                          if hasattr(tool, "visit") or hasattr(tool, "contribute"))
+        self.backward = _BackwardTools(observers) if observers else None
+
+
+class _ToolHandle(RemovableHandle):
+    __slots__ = ("registry",)
+
+    def __init__(self, hooks: dict, registry: ToolHooks):
+        super().__init__(hooks)
+        self.registry = registry
+
+    def remove(self) -> None:
+        super().remove()
+        self.registry._refresh()
+
+
+def _fan_out(callbacks: tuple):
+    def call_each(*args):
+        for callback in callbacks:
+            callback(*args)
+    return call_each
+
+
+class _BackwardTools:
+    """What `run_backward` calls: each subscribed tool's visit / contribute, in order."""
+
+    __slots__ = ("visits", "contributions")
+
+    def __init__(self, tools: tuple):
+        self.visits = tuple(tool.visit for tool in tools if hasattr(tool, "visit"))
+        self.contributions = tuple(tool.contribute for tool in tools
+                                   if hasattr(tool, "contribute"))
+
+    def visit(self, node, grad) -> None:
+        for visit in self.visits:
+            visit(node, grad)
+
+    def contribute(self, node, tensor, grad) -> None:
+        for contribute in self.contributions:
+            contribute(node, tensor, grad)
+
+
+TOOLS = ToolHooks()

@@ -2,12 +2,16 @@
 
 Operators and methods are one-line calls into `functional` (validation + primitives from
 `ops/`), so every op is defined in exactly one place.
+
+Import order (the one way the Tensor <-> Function cycle is broken): this module comes first
+(minigrad/__init__ imports it before anything else) and imports only modules that do not need
+the class; the op machinery (function, autograd, ops, functional), which does, is imported at
+the end of this file, once the class exists, and imports `Tensor` from here at its top.
 """
 import operator
 
 import numpy as np
 
-from . import function as _function
 from . import grad_mode
 from . import _inplace
 from . import device as _device
@@ -16,8 +20,6 @@ from ._checks import as_dtype, broadcast_shape, check_floating
 from ._promotion import DEFAULT_FLOAT, result_type
 from .backend import array_module
 from .hooks import GradHooks, RemovableHandle, add_hook, check_callable
-from .autograd import accumulate_with_hooks, run_backward
-from .ops.elementwise import Add, Div, Mul, Neg, Pow, Sub
 
 
 def _as_array(data, dtype=None) -> np.ndarray:
@@ -94,6 +96,26 @@ def _converted(value, dtype):
     return value
 
 
+def _fill(t, data, requires_grad: bool, grad_fn) -> None:
+    """The one place a Tensor's fields are set (every constructor goes through here)."""
+    t.data = data
+    t._grad = None
+    t.requires_grad = requires_grad
+    t.grad_fn = grad_fn
+    t._version = 0
+    t._hooks = None
+
+
+def new_tensor(data, requires_grad: bool = False, grad_fn=None) -> "Tensor":
+    """A Tensor around the array `data` as it is (no conversion): how ops make outputs."""
+    t = _object_new(Tensor)
+    _fill(t, data, requires_grad, grad_fn)
+    return t
+
+
+_object_new = object.__new__
+
+
 class Tensor:
     """An n-dimensional array that records the operations applied to it for backward().
 
@@ -110,26 +132,16 @@ class Tensor:
     __hash__ = object.__hash__      # tensors are dict keys (optimizer state, graphs)
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
-        self.data = _as_array(data, dtype)
-        self._grad = None
-        self.grad_fn = None
-        self._version = 0
-        self._hooks = None
-        self.requires_grad = False
+        data = _as_array(data, dtype)
         if requires_grad:
-            check_floating(self.data.dtype)
-            self.requires_grad = True
+            check_floating(data.dtype)
+        _fill(self, data, bool(requires_grad), None)
 
     @classmethod
     def _wrap(cls, array: np.ndarray, requires_grad: bool = False) -> "Tensor":
         """A Tensor around an existing array, skipping conversion (internal fast path)."""
         t = cls.__new__(cls)
-        t.data = array
-        t._grad = None
-        t.requires_grad = requires_grad
-        t.grad_fn = None
-        t._version = 0
-        t._hooks = None
+        _fill(t, array, requires_grad, None)
         return t
 
     # --- attributes -------------------------------------------------------------------------
@@ -214,34 +226,19 @@ class Tensor:
         return self
 
     # --- autodiff ---------------------------------------------------------------------------
-    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+    def backward(self, gradient=None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs=None) -> None:
         """Accumulate d(self)/d(leaf) * gradient into `.grad` of every leaf requiring grad.
 
         `gradient` (a Tensor or array of self's shape) may be omitted only for a one-element
-        tensor. The graph is freed afterwards unless `retain_graph=True`.
+        tensor. The graph's saved arrays are freed afterwards unless `retain_graph=True`
+        (default: the value of `create_graph`); its structure stays, so it can still be drawn.
+        With `create_graph=True` the gradients are computed with recorded ops, so the `.grad`
+        written (and any gradient) is itself differentiable: backward it again for second
+        derivatives. `inputs` (a Tensor or a sequence of them) limits accumulation to those.
         """
-        if not self.requires_grad:
-            raise RuntimeError("backward: this tensor does not require grad and has no grad_fn; "
-                               "create the inputs with requires_grad=True (and not under no_grad)")
-        if gradient is None:
-            if self.data.size != 1:
-                raise RuntimeError(
-                    f"backward: gradient can be omitted only for a one-element tensor, but this "
-                    f"one has shape {self.shape}; reduce it first (e.g. y.sum().backward()) or "
-                    "pass gradient= of the same shape")
-            gradient = np.ones_like(self.data)
-        else:
-            if isinstance(gradient, Tensor):
-                gradient = gradient.data
-            gradient = array_module(self.data).asarray(gradient)    # onto self's backend
-            if gradient.shape != self.shape:
-                raise ValueError(f"backward: gradient has shape {gradient.shape} but the tensor "
-                                 f"has shape {self.shape}; they must match")
-            gradient = gradient.astype(self.dtype, copy=False)
-        if self.grad_fn is None:
-            accumulate_with_hooks(self, gradient)
-        else:
-            run_backward(self, gradient, retain_graph, observer=_OBSERVER.current)
+        autograd.backward((self,), None if gradient is None else (gradient,), retain_graph,
+                          create_graph, inputs, caller="backward")
 
     def register_hook(self, hook) -> RemovableHandle:
         """Call `hook(grad)` each time backward computes this tensor's gradient (as PyTorch).
@@ -546,6 +543,8 @@ class Tensor:
         return int(self.data)
 
     def __array__(self, dtype=None, copy=None):
+        if self.requires_grad and autograd.GRAPH_BACKWARD.function is not None:
+            raise autograd.numpy_in_graph_backward_error(autograd.GRAPH_BACKWARD.function)
         return self.data if dtype is None else self.data.astype(dtype)
 
     def __repr__(self):
@@ -716,15 +715,6 @@ class Tensor:
         return F.matmul(self, other)
 
 
-class _ObserverSlot:
-    """The backward observer in force (set by minigrad.inspect's context managers)."""
-    __slots__ = ("current",)
-
-    def __init__(self):
-        self.current = None
-
-
-_OBSERVER = _ObserverSlot()
-_function.Tensor = Tensor
-
-from . import functional as F  # noqa: E402  (functional needs Tensor defined)
+from . import autograd  # noqa: E402  (the op machinery needs the class: see the docstring)
+from . import functional as F  # noqa: E402
+from .ops.elementwise import Add, Div, Mul, Neg, Pow, Sub  # noqa: E402

@@ -17,7 +17,7 @@ import contextlib
 import shutil
 
 from . import _graph
-from .function import _HOOKS
+from .hooks import TOOLS
 
 _STYLES = {
     "op": {"shape": "box", "style": "rounded,filled", "fillcolor": "#dbe4ff",
@@ -275,38 +275,42 @@ def record_modules(model):
             loss = nn.functional.cross_entropy(model(x), target)
         mg.viz.draw_graph(loss, model=model)
 
-    Works with anything whose `named_modules()` yields objects called through `forward`.
+    Module boundaries come from forward (pre-)hooks on every module of `model` (anything
+    whose `named_modules()` yields objects with `register_forward_pre_hook` and
+    `register_forward_hook`, such as nn.Module); all are removed when the block ends.
     """
-    stack, patched = [], []
+    stack, handles = [], []
     for path, module in model.named_modules():
-        own = module.__dict__.get("forward")
-        object.__setattr__(module, "forward", _tracking(module.forward, path, stack))
-        patched.append((module, own))
-    previous = _HOOKS.on_record
-
-    def on_record(ctx, result):
-        if previous is not None:
-            previous(ctx, result)
-        if stack:
-            ctx.__dict__[_graph.MODULE_ATTRIBUTE] = stack[-1]
-
-    _HOOKS.on_record = on_record
+        handles.append(module.register_forward_pre_hook(_enter_module(path, stack)))
+        handles.append(module.register_forward_hook(_leave_module(path, stack)))
+    handles.append(TOOLS.subscribe(_ModuleRecorder(stack)))
     try:
         yield model
     finally:
-        _HOOKS.on_record = previous
-        for module, own in patched:
-            if own is None:
-                module.__dict__.pop("forward", None)
-            else:
-                object.__setattr__(module, "forward", own)
+        for handle in handles:
+            handle.remove()
 
 
-def _tracking(forward, path: str, stack: list):
-    def tracked_forward(*args, **kwargs):
+class _ModuleRecorder:
+    """Tool: tags each recorded op with the innermost module running."""
+
+    def __init__(self, stack: list):
+        self.stack = stack
+
+    def record(self, ctx, result):
+        if self.stack:
+            _graph.MODULE_OF[ctx] = self.stack[-1]
+
+
+def _enter_module(path: str, stack: list):
+    def pre_hook(module, args):
         stack.append(path)
-        try:
-            return forward(*args, **kwargs)
-        finally:
-            stack.pop()
-    return tracked_forward
+    return pre_hook
+
+
+def _leave_module(path: str, stack: list):
+    def hook(module, args, output):
+        while stack:                      # also drops entries of submodules that raised
+            if stack.pop() == path:
+                break
+    return hook

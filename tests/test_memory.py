@@ -1,4 +1,5 @@
-"""Memory stays flat over training, and backward releases the graph and saved activations."""
+"""Memory stays flat over training; backward releases the saved arrays, and dropping the
+output releases the rest of the graph (its structure stays drawable until then)."""
 import gc
 import tracemalloc
 import weakref
@@ -59,7 +60,7 @@ def test_500_training_steps_keep_memory_flat():
     assert peak - before < 2 * 1024 * 1024
 
 
-def test_backward_frees_graph_and_saved_activations_without_gc():
+def test_backward_frees_saved_arrays_and_dropping_the_output_frees_the_rest_without_gc():
     gc.disable()                          # no reference cycles: refcounting alone frees them
     try:
         w = mg.randn(4, 3, requires_grad=True)
@@ -68,15 +69,20 @@ def test_backward_frees_graph_and_saved_activations_without_gc():
         hidden_ref = weakref.ref(hidden)
         saved_ref = weakref.ref(hidden.data)
         node_ref = weakref.ref(hidden.grad_fn)
-        loss = (mg.tanh(hidden) * 2.0).sum()
+        loss = mg.exp(hidden * 2.0).sum()
+        exp_out_ref = weakref.ref(loss.grad_fn.inputs[0].data)     # saved by exp, not an input
         del hidden
-        assert hidden_ref() is not None and saved_ref() is not None   # the graph holds them
         loss.backward()
-        assert hidden_ref() is None, "backward kept an intermediate tensor alive"
-        assert saved_ref() is None, "backward kept a saved activation alive"
-        assert node_ref() is None, "backward kept a graph node alive"
+        # Issue 13: backward frees the saved arrays only; the structure (ops, shapes, edges,
+        # the tensors flowing through) stays drawable until the output is dropped.
+        assert exp_out_ref() is not None              # still the input of sum
+        assert node_ref().freed and node_ref().saved_tensors == ()
         assert loss.grad_fn.freed and loss.grad_fn.saved_tensors == ()
         assert w.grad.shape == (4, 3)
+        del loss
+        assert hidden_ref() is None, "the graph kept an intermediate tensor alive"
+        assert saved_ref() is None, "the graph kept an activation alive"
+        assert node_ref() is None, "the graph kept a node alive"
     finally:
         gc.enable()
 
@@ -99,7 +105,10 @@ def test_retain_graph_keeps_activations_until_the_last_backward():
     saved_ref = weakref.ref(hidden.data)
     loss = (hidden * hidden).sum()
     del hidden
+    mul_node = loss.grad_fn.inputs[0].grad_fn
     loss.backward(retain_graph=True)
-    assert saved_ref() is not None
+    assert saved_ref() is not None and len(mul_node.saved_tensors) == 2
     loss.backward()
+    assert mul_node.saved_tensors == () and mul_node.freed
+    del loss, mul_node
     assert saved_ref() is None

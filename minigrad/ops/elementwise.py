@@ -2,11 +2,44 @@
 
 Shapes: inputs (*a), (*b) -> out broadcast(a, b); backward returns gradients of the broadcast
 shape and the engine sums them back to each input's shape.
+
+Backward formulas use operators and the lower-case helpers below (`exp`, `log`, `where`,
+`value`), which take NumPy arrays and Tensors alike, so each formula also runs on Tensors
+under create_graph and is differentiable again (see function.py's contract).
 """
 import numpy as np
 
 from ..backend import array_module
 from ..function import Function
+from ..tensor import Tensor
+
+
+def value(a):
+    """The array behind `a` (a Tensor's data; arrays and numbers as they are). For masks and
+    other constants computed in backward, whose own derivative is zero."""
+    return a.data if isinstance(a, Tensor) else a
+
+
+def exp(a):
+    """e ** a for an array or a Tensor."""
+    return Exp.apply(a) if isinstance(a, Tensor) else _exp(array_module(a), a)
+
+
+def log(a):
+    """Natural log of an array or a Tensor."""
+    if isinstance(a, Tensor):
+        return Log.apply(a)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return array_module(a).log(a)
+
+
+def where(condition, a, b):
+    """a where `condition` (a bool array or bool Tensor: a constant) else b; arrays, Tensors
+    or numbers. Shapes: all three broadcast together."""
+    condition = value(condition)
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        return Where.apply(condition, a, b)
+    return array_module(a, b).where(condition, a, b)
 
 
 class Add(Function):
@@ -88,12 +121,11 @@ class Pow(Function):
     @staticmethod
     def backward(ctx, grad):
         x, p, out = ctx.saved_tensors
-        xp = array_module(x)
         grad_x = grad * p * x ** (p - 1) if ctx.needs_input_grad[0] else None
         grad_p = None
         if ctx.needs_input_grad[1]:
-            positive = x > 0
-            grad_p = grad * out * xp.log(xp.where(positive, x, 1)) * positive
+            positive = value(x) > 0
+            grad_p = grad * out * log(where(positive, x, 1)) * positive
         return grad_x, grad_p
 
 
@@ -196,7 +228,7 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * (x > 0)
+        return grad * (value(x) > 0)
 
 
 class Abs(Function):
@@ -210,6 +242,7 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
+        x = value(x)
         return grad * array_module(x).sign(x)
 
 
@@ -224,7 +257,7 @@ class Maximum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        x, y, out = ctx.saved_tensors
+        x, y, out = (value(v) for v in ctx.saved_tensors)
         x_share = (x == out) * array_module(x).where(x == y, 0.5, 1.0)
         return grad * x_share, grad * (1.0 - x_share)
 
@@ -247,12 +280,12 @@ class Where(Function):
 
     @staticmethod
     def forward(ctx, cond, x, y):
-        ctx.save_for_backward(cond)
+        ctx.cond = cond
         return array_module(x, y).where(cond, x, y)
 
     @staticmethod
     def backward(ctx, grad):
-        (cond,) = ctx.saved_tensors
+        cond = ctx.cond
         return None, grad * cond, grad * ~cond
 
 
@@ -267,7 +300,7 @@ class Clamp(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
+        x = value(ctx.saved_tensors[0])
         low, high = ctx.bounds
         inside = array_module(x).ones(x.shape, dtype=bool)
         if low is not None:
@@ -287,4 +320,6 @@ class Cast(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        if isinstance(grad, Tensor):
+            return Cast.apply(grad, ctx.input_dtype), None
         return grad.astype(ctx.input_dtype), None

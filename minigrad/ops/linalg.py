@@ -1,6 +1,9 @@
 """Matrix product with NumPy's rules: batched, broadcast batch dims, 1-D operands promoted."""
 from ..backend import array_module
 from ..function import Function
+from ..tensor import Tensor
+from .reduce import sum_dims
+from .shape import reshape, swap_last_axes
 
 
 class MatMul(Function):
@@ -18,21 +21,28 @@ class MatMul(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        xp = array_module(x, y)
         # Promote 1-D operands (and the gradient) to matrices so one formula serves all cases.
-        x2 = x[None, :] if x.ndim == 1 else x
-        y2 = y[:, None] if y.ndim == 1 else y
-        if x.ndim == 1:
-            grad = xp.expand_dims(grad, -2 if y.ndim > 1 else 0)
+        x2 = reshape(x, (1,) + x.shape) if x.ndim == 1 else x
+        y2 = reshape(y, y.shape + (1,)) if y.ndim == 1 else y
+        if x.ndim == 1:                       # the dropped row axis, back in place
+            at = grad.ndim - 1 if y.ndim > 1 else 0
+            grad = reshape(grad, grad.shape[:at] + (1,) + grad.shape[at:])
         if y.ndim == 1:
-            grad = grad[..., None]
+            grad = reshape(grad, grad.shape + (1,))
         grad_x = grad_y = None
         if ctx.needs_input_grad[0]:
-            grad_x = xp.matmul(grad, xp.swapaxes(y2, -1, -2))       # (*b, n, k)
+            grad_x = matmul(grad, swap_last_axes(y2))                # (*b, n, k)
             if x.ndim == 1:
-                grad_x = grad_x.reshape(-1, x.shape[0]).sum(axis=0)
+                grad_x = sum_dims(reshape(grad_x, (-1, x.shape[0])), (0,))
         if ctx.needs_input_grad[1]:
-            grad_y = xp.matmul(xp.swapaxes(x2, -1, -2), grad)       # (*b, k, m)
+            grad_y = matmul(swap_last_axes(x2), grad)                # (*b, k, m)
             if y.ndim == 1:
-                grad_y = grad_y.reshape(-1, y.shape[0]).sum(axis=0)
+                grad_y = sum_dims(reshape(grad_y, (-1, y.shape[0])), (0,))
         return grad_x, grad_y
+
+
+def matmul(a, b):
+    """a @ b for arrays or Tensors (NumPy's matmul rules)."""
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        return MatMul.apply(a, b)
+    return array_module(a, b).matmul(a, b)

@@ -10,13 +10,21 @@ import numpy as np
 
 from ..backend import array_module
 from ..function import Function
+from ..tensor import Tensor
+from .elementwise import value
+from .shape import broadcast_to, reshape
 
 
-def _restore_reduced_axes(grad, dims, keepdim):
-    """Give the gradient of a reduction back its reduced axes, as size 1."""
-    if keepdim or not dims:
-        return grad
-    return array_module(grad).expand_dims(grad, dims)
+def sum_dims(a, dims, keepdim: bool = False):
+    """Sum over the axes `dims` (a tuple); an array or a Tensor."""
+    if isinstance(a, Tensor):
+        return Sum.apply(a, tuple(dims), keepdim)
+    return a.sum(axis=tuple(dims), keepdims=keepdim)
+
+
+def _kept_shape(shape, dims) -> tuple:
+    """`shape` with the reduced axes as size 1 (the keepdim form of a reduction's output)."""
+    return tuple(1 if i in dims else n for i, n in enumerate(shape))
 
 
 class Sum(Function):
@@ -24,21 +32,21 @@ class Sum(Function):
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
-        ctx.shape = x.shape
+        ctx.shape, ctx.dims = x.shape, dims
         return x.sum(axis=dims, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad):
-        _, dims, keepdim = ctx.inputs
-        grad = _restore_reduced_axes(grad, dims, keepdim)
-        return array_module(grad).broadcast_to(grad, ctx.shape), None, None
+        kept = _kept_shape(ctx.shape, ctx.dims)
+        return broadcast_to(reshape(grad, kept), ctx.shape), None, None
 
 
 class Max(Function):
     """Max over `dims`; the gradient goes to the FIRST maximum of each reduced group.
 
     First in C order over the reduced axes, as PyTorch's max pooling and `max(dim)` do; this
-    is also what max pooling (a window view + Max) relies on. NaN propagates.
+    is also what max pooling (a window view + Max) relies on. NaN propagates. The choice of
+    element is a constant of the input's values, so the second derivative is zero.
     """
 
     @staticmethod
@@ -47,28 +55,39 @@ class Max(Function):
             out = _max_by_slices(x, dims)
         else:
             out = x.max(axis=dims, keepdims=True)
+        ctx.dims = dims
+        ctx.kept_shape = out.shape
+        if not keepdim:
+            out = out.reshape([n for i, n in enumerate(out.shape) if i not in dims])
         ctx.save_for_backward(x, out)
-        return out if keepdim else out.reshape([n for i, n in enumerate(out.shape)
-                                                if i not in dims])
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        x, out = ctx.saved_tensors
-        _, dims, keepdim = ctx.inputs
-        xp = array_module(x)
-        grad = _restore_reduced_axes(grad, dims, keepdim)
-        if _few_per_group(x.shape, dims):
-            return _first_max_grad_by_slices(x, out, grad, dims), None, None
-        # Move the reduced axes last and flatten them: (*kept, R); pick the first argmax.
-        kept = [i for i in range(x.ndim) if i not in dims]
-        group = int(np.prod([x.shape[i] for i in dims]))          # not -1: x may be empty
-        moved = xp.transpose(x, kept + list(dims)).reshape([x.shape[i] for i in kept] + [group])
-        first = xp.argmax(moved, axis=-1)[..., None]
-        onehot = xp.arange(moved.shape[-1]) == first              # (*kept, R)
-        onehot = onehot.reshape([x.shape[i] for i in kept] + [x.shape[i] for i in dims])
-        inverse = np.argsort(kept + list(dims))
-        mask = xp.transpose(onehot, inverse)                      # back to x's axis order
-        return grad * mask, None, None
+        x, out = (value(v) for v in ctx.saved_tensors)
+        dims, kept_shape = ctx.dims, ctx.kept_shape
+        out = out.reshape(kept_shape)
+        if isinstance(grad, Tensor):             # the mask is a constant: grad times it
+            mask = _first_max_grad(x, out, array_module(x).ones(kept_shape, grad.dtype), dims)
+            return reshape(grad, kept_shape) * mask, None, None
+        return _first_max_grad(x, out, grad.reshape(kept_shape), dims), None, None
+
+
+def _first_max_grad(x, out, grad, dims):
+    """grad (keepdim shape) sent to the first maximum of each group, zeros elsewhere."""
+    if _few_per_group(x.shape, dims):
+        return _first_max_grad_by_slices(x, out, grad, dims)
+    xp = array_module(x)
+    # Move the reduced axes last and flatten them: (*kept, R); pick the first argmax.
+    kept = [i for i in range(x.ndim) if i not in dims]
+    group = int(np.prod([x.shape[i] for i in dims]))          # not -1: x may be empty
+    moved = xp.transpose(x, kept + list(dims)).reshape([x.shape[i] for i in kept] + [group])
+    first = xp.argmax(moved, axis=-1)[..., None]
+    onehot = xp.arange(moved.shape[-1]) == first              # (*kept, R)
+    onehot = onehot.reshape([x.shape[i] for i in kept] + [x.shape[i] for i in dims])
+    inverse = np.argsort(kept + list(dims))
+    mask = xp.transpose(onehot, inverse)                      # back to x's axis order
+    return grad * mask
 
 
 # Max pooling reduces huge arrays over tiny groups (a 2x2 window: 4 elements). NumPy's

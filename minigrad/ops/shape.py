@@ -1,11 +1,63 @@
-"""Shape primitives: Reshape, Permute, Expand, Pad, Cat, GetItem.
+"""Shape primitives: Reshape, Permute, Expand, Pad, Cat, GetItem and its adjoint IndexAdd.
 
 Arguments are validated by the public entry points (tensor.py / _checks.py) before these run.
+The lower-case helpers (`reshape`, `permute`, `broadcast_to`, `getitem`, `index_add`,
+`split`) take NumPy arrays and Tensors alike; backward formulas use them (function.py).
 """
 import numpy as np
 
 from ..backend import array_module
 from ..function import Function
+from ..tensor import Tensor
+
+
+def reshape(a, shape):
+    """`a` with a new shape (same elements); an array or a Tensor."""
+    return Reshape.apply(a, tuple(shape)) if isinstance(a, Tensor) else a.reshape(shape)
+
+
+def permute(a, dims):
+    """`a` with its axes reordered: out.shape[i] == a.shape[dims[i]]."""
+    if isinstance(a, Tensor):
+        return Permute.apply(a, tuple(dims))
+    return array_module(a).transpose(a, dims)
+
+
+def swap_last_axes(a):
+    """`a` with its last two axes swapped (a batch of matrices transposed)."""
+    dims = list(range(a.ndim))
+    dims[-2], dims[-1] = dims[-1], dims[-2]
+    return permute(a, dims)
+
+
+def broadcast_to(a, shape):
+    """`a` broadcast to `shape` (a read-only view for arrays)."""
+    if isinstance(a, Tensor):
+        return a if a.shape == tuple(shape) else Expand.apply(a, tuple(shape))
+    return array_module(a).broadcast_to(a, shape)
+
+
+def getitem(a, index):
+    """a[index] for an index already in NumPy form (slices, ints, arrays)."""
+    return GetItem.apply(a, index) if isinstance(a, Tensor) else a[index]
+
+
+def index_add(grad, shape, index):
+    """Zeros of `shape` with `grad` added at `index` (repeated indices accumulate): what
+    x[index] sends back to x. Shapes: grad (shape of x[index]) -> (shape)."""
+    if isinstance(grad, Tensor):
+        return IndexAdd.apply(grad, tuple(shape), index)
+    return _index_add(grad, shape, index)
+
+
+def split(a, sizes, dim: int) -> list:
+    """Cut `a` along `dim` into consecutive pieces of the given sizes."""
+    pieces, start = [], 0
+    for size in sizes:
+        index = (slice(None),) * dim + (slice(start, start + size),)
+        pieces.append(getitem(a, index))
+        start += size
+    return pieces
 
 
 class Reshape(Function):
@@ -18,7 +70,7 @@ class Reshape(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.reshape(ctx.shape), None
+        return reshape(grad, ctx.shape), None
 
 
 class Permute(Function):
@@ -26,12 +78,12 @@ class Permute(Function):
 
     @staticmethod
     def forward(ctx, x, dims):
+        ctx.inverse = tuple(int(d) for d in np.argsort(dims))
         return array_module(x).transpose(x, dims)
 
     @staticmethod
     def backward(ctx, grad):
-        _, dims = ctx.inputs
-        return array_module(grad).transpose(grad, np.argsort(dims)), None
+        return permute(grad, ctx.inverse), None
 
 
 class Expand(Function):
@@ -51,14 +103,12 @@ class Pad(Function):
 
     @staticmethod
     def forward(ctx, x, pad_width, value):
-        ctx.shape = x.shape
+        ctx.inner = tuple(slice(before, before + n) for (before, _), n in zip(pad_width, x.shape))
         return array_module(x).pad(x, pad_width, mode="constant", constant_values=value)
 
     @staticmethod
     def backward(ctx, grad):
-        _, pad_width, _ = ctx.inputs
-        inner = tuple(slice(before, before + n) for (before, _), n in zip(pad_width, ctx.shape))
-        return grad[inner], None, None
+        return getitem(grad, ctx.inner), None, None
 
 
 class Cat(Function):
@@ -66,14 +116,13 @@ class Cat(Function):
 
     @staticmethod
     def forward(ctx, dim, *arrays):
+        ctx.dim = dim
         ctx.sizes = [a.shape[dim] for a in arrays]
         return array_module(*arrays).concatenate(arrays, axis=dim)
 
     @staticmethod
     def backward(ctx, grad):
-        dim = ctx.inputs[0]
-        bounds = np.cumsum(ctx.sizes)[:-1]
-        return (None, *array_module(grad).split(grad, bounds, axis=dim))
+        return (None, *split(grad, ctx.sizes, ctx.dim))
 
 
 def _is_basic_index(index) -> bool:
@@ -98,22 +147,43 @@ def _integer_form(index):
 class GetItem(Function):
     """x[index]: slicing, integer arrays and boolean masks, as NumPy.
 
-    Backward scatters the gradient into zeros of x's shape; repeated integer indices
-    accumulate (np.add.at), so x[[0, 0]] sends twice the gradient to x[0].
+    Backward scatters the gradient into zeros of x's shape (`index_add`); repeated integer
+    indices accumulate, so x[[0, 0]] sends twice the gradient to x[0].
     """
 
     @staticmethod
     def forward(ctx, x, index):
         ctx.shape = x.shape
+        ctx.index = index
         return x[index]
 
     @staticmethod
     def backward(ctx, grad):
-        _, index = ctx.inputs
-        xp = array_module(grad)
-        full = xp.zeros(ctx.shape, dtype=grad.dtype)
-        if _is_basic_index(index):
-            full[index] = grad
-        else:
-            xp.add.at(full, _integer_form(index), grad)
-        return full, None
+        return index_add(grad, ctx.shape, ctx.index), None
+
+
+class IndexAdd(Function):
+    """Zeros of `shape` with x added at `index` (repeats accumulate): GetItem's backward as
+    an op, so that backward is differentiable; its own backward is x's slice, grad[index].
+
+    Shapes: x (shape of zeros(shape)[index]) -> out (shape).
+    """
+
+    @staticmethod
+    def forward(ctx, x, shape, index):
+        ctx.index = index
+        return _index_add(x, shape, index)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return getitem(grad, ctx.index), None, None
+
+
+def _index_add(grad, shape, index):
+    xp = array_module(grad)
+    full = xp.zeros(shape, dtype=grad.dtype)
+    if _is_basic_index(index):
+        full[index] = grad
+    else:
+        xp.add.at(full, _integer_form(index), grad)
+    return full

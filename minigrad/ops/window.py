@@ -10,6 +10,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..backend import array_module
 from ..function import Function
+from ..tensor import Tensor
 
 
 def window_output_size(size: int, kernel: int, stride: int, dilation: int, pad: tuple) -> int:
@@ -25,49 +26,84 @@ class SlidingWindow(Function):
         OH = (H + top + bottom - DH*(KH - 1) - 1) // SH + 1, likewise OW.
     Arguments: kernel_size (KH, KW), stride (SH, SW), dilation (DH, DW),
     padding ((top, bottom), (left, right)), value = the padding constant.
+    Backward is WindowSum (col2im), its adjoint.
     """
 
     @staticmethod
     def forward(ctx, x, kernel_size, stride, dilation, padding, value=0.0):
-        xp = array_module(x)
-        (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
-        (top, bottom), (left, right) = padding
-        if top or bottom or left or right:
-            x = xp.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)), constant_values=value)
-        n, c, h, w = x.shape
-        oh = (h - dh * (kh - 1) - 1) // sh + 1
-        ow = (w - dw * (kw - 1) - 1) // sw + 1
-        ctx.padded_shape = x.shape
-        sn, sc, s_h, s_w = x.strides
-        shape = (n, c, oh, ow, kh, kw)
-        strides = (sn, sc, s_h * sh, s_w * sw, s_h * dh, s_w * dw)
-        if xp is not np:                     # CuPy's as_strided has no `writeable` flag
-            return xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
-        return as_strided(x, shape=shape, strides=strides, writeable=False)
+        ctx.geometry = (x.shape, kernel_size, stride, dilation, padding)
+        return _windows(x, kernel_size, stride, dilation, padding, value)
 
     @staticmethod
     def backward(ctx, grad):
-        _, (kh, kw), (sh, sw), (dh, dw), ((top, bottom), (left, right)) = ctx.inputs[:5]
-        xp = array_module(grad)
-        n, c, oh, ow = grad.shape[:4]
-        # Lay the result out in the memory order of the incoming gradient (e.g. batch-last
-        # after nn.conv2d's single GEMM): each tap's add then walks both arrays in the same
-        # order, with long contiguous runs; mixing layouts is ~2x slower.
-        order = sorted(range(4), key=lambda axis: -grad.strides[axis])
-        padded = xp.empty([ctx.padded_shape[a] for a in order], dtype=grad.dtype)
-        padded = padded.transpose([order.index(a) for a in range(4)])
-        taps = [(i, j) for i in range(kh) for j in range(kw)]
-        if (sh, sw) == (1, 1):
-            # Tap (0, 0) covers the top-left (OH, OW) block: write it, zero the rest only.
-            padded[:, :, oh:, :] = 0
-            padded[:, :, :oh, ow:] = 0
-            padded[:, :, :oh, :ow] = grad[:, :, :, :, 0, 0]
-            taps = taps[1:]
-        else:
-            padded[...] = 0
-        for i, j in taps:
-            rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
-            cols = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
-            padded[:, :, rows, cols] += grad[:, :, :, :, i, j]
-        h, w = ctx.padded_shape[2] - bottom, ctx.padded_shape[3] - right
-        return padded[:, :, top:h, left:w]             # one gradient: x's
+        if isinstance(grad, Tensor):
+            return (WindowSum.apply(grad, *ctx.geometry),) + (None,) * 5
+        return (_col2im(grad, *ctx.geometry),) + (None,) * 5
+
+
+class WindowSum(Function):
+    """col2im: each window's values added back onto the pixels it covers (overlaps sum).
+
+    SlidingWindow's backward as an op, so that backward is differentiable; its own backward
+    is the sliding window again (the two are adjoint linear maps).
+    Shapes: windows (N, C, OH, OW, KH, KW) -> out `shape` (N, C, H, W).
+    """
+
+    @staticmethod
+    def forward(ctx, windows, shape, kernel_size, stride, dilation, padding):
+        ctx.window = (kernel_size, stride, dilation, padding)
+        return _col2im(windows, shape, kernel_size, stride, dilation, padding)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if isinstance(grad, Tensor):
+            return (SlidingWindow.apply(grad, *ctx.window, 0.0),) + (None,) * 5
+        return (_windows(grad, *ctx.window),) + (None,) * 5
+
+
+def _windows(x, kernel_size, stride, dilation, padding, value=0.0):
+    """The read-only strided view (N, C, OH, OW, KH, KW) of x padded with `value`."""
+    xp = array_module(x)
+    (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
+    (top, bottom), (left, right) = padding
+    if top or bottom or left or right:
+        x = xp.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)), constant_values=value)
+    n, c, h, w = x.shape
+    oh = (h - dh * (kh - 1) - 1) // sh + 1
+    ow = (w - dw * (kw - 1) - 1) // sw + 1
+    sn, sc, s_h, s_w = x.strides
+    shape = (n, c, oh, ow, kh, kw)
+    strides = (sn, sc, s_h * sh, s_w * sw, s_h * dh, s_w * dw)
+    if xp is not np:                     # CuPy's as_strided has no `writeable` flag
+        return xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
+    return as_strided(x, shape=shape, strides=strides, writeable=False)
+
+
+def _col2im(grad, shape, kernel_size, stride, dilation, padding):
+    """Sum each window of `grad` (N, C, OH, OW, KH, KW) back onto x's `shape` (N, C, H, W)."""
+    (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
+    (top, bottom), (left, right) = padding
+    padded_shape = (shape[0], shape[1], shape[2] + top + bottom, shape[3] + left + right)
+    xp = array_module(grad)
+    n, c, oh, ow = grad.shape[:4]
+    # Lay the result out in the memory order of the incoming gradient (e.g. batch-last
+    # after nn.conv2d's single GEMM): each tap's add then walks both arrays in the same
+    # order, with long contiguous runs; mixing layouts is ~2x slower.
+    order = sorted(range(4), key=lambda axis: -grad.strides[axis])
+    padded = xp.empty([padded_shape[a] for a in order], dtype=grad.dtype)
+    padded = padded.transpose([order.index(a) for a in range(4)])
+    taps = [(i, j) for i in range(kh) for j in range(kw)]
+    if (sh, sw) == (1, 1):
+        # Tap (0, 0) covers the top-left (OH, OW) block: write it, zero the rest only.
+        padded[:, :, oh:, :] = 0
+        padded[:, :, :oh, ow:] = 0
+        padded[:, :, :oh, :ow] = grad[:, :, :, :, 0, 0]
+        taps = taps[1:]
+    else:
+        padded[...] = 0
+    for i, j in taps:
+        rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
+        cols = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
+        padded[:, :, rows, cols] += grad[:, :, :, :, i, j]
+    h, w = padded_shape[2] - bottom, padded_shape[3] - right
+    return padded[:, :, top:h, left:w]

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.function import _HOOKS
-from minigrad.tensor import _OBSERVER
+from minigrad.anomaly import creation_site
+from minigrad.hooks import TOOLS
 
 
 def _line_of(marker: str) -> int:
@@ -80,7 +80,7 @@ def test_creation_site_skips_library_frames():
     x = mg.tensor([[1.0, 2.0]], requires_grad=True)
     with mg.detect_anomaly():
         y = mg.softmax(x, dim=1)  # SOFTMAX-LINE
-    site = y.grad_fn.created_at
+    site = creation_site(y.grad_fn)
     assert site is not None and site[0] == __file__
     assert site[1] == _line_of("SOFTMAX-LINE")
 
@@ -90,9 +90,8 @@ def test_nothing_recorded_or_checked_outside_the_block():
     with np.errstate(invalid="ignore"):
         y = mg.log(x)                     # no error: anomaly mode is off
     assert np.isnan(y.data).all()
-    assert y.grad_fn.created_at is None
-    assert _HOOKS.on_record is None
-    assert _OBSERVER.current is None
+    assert creation_site(y.grad_fn) is None
+    assert TOOLS.record is None and TOOLS.backward is None
     assert not mg.is_anomaly_enabled()
 
 
@@ -102,12 +101,11 @@ def test_hooks_restored_after_error_and_nesting():
             assert mg.is_anomaly_enabled()
             with mg.detect_anomaly():
                 mg.log(mg.tensor([0.0], requires_grad=True))
-    assert _HOOKS.on_record is None
-    assert _OBSERVER.current is None
+    assert TOOLS.record is None and TOOLS.backward is None
     assert not mg.is_anomaly_enabled()
 
 
-def test_chains_to_an_observer_already_set():
+def test_runs_beside_a_tool_already_subscribed():
     seen = []
 
     class Recorder:
@@ -117,14 +115,15 @@ def test_chains_to_an_observer_already_set():
         def contribute(self, node, tensor, grad):
             seen.append(("contribute", node.name, grad.shape))
 
-    _OBSERVER.current = Recorder()
+    handle = TOOLS.subscribe(Recorder())
     try:
         x = mg.tensor([1.0, 2.0], requires_grad=True)
         with mg.detect_anomaly():
             (x * 3.0).sum().backward()
-        assert isinstance(_OBSERVER.current, Recorder)
+        assert TOOLS.backward is not None and TOOLS.record is None
     finally:
-        _OBSERVER.current = None
+        handle.remove()
+    assert TOOLS.backward is None
     assert ("visit", "Mul") in seen and ("contribute", "Mul", (2,)) in seen
     np.testing.assert_allclose(x.grad.data, [3.0, 3.0])
 
@@ -148,7 +147,7 @@ def test_works_as_decorator():
 
     with pytest.raises(RuntimeError, match="Log produced"):
         step(mg.tensor([0.0], requires_grad=True))
-    assert _HOOKS.on_record is None
+    assert TOOLS.record is None
 
 
 def test_intended_infinities_are_not_anomalies():

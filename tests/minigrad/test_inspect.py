@@ -5,7 +5,7 @@ from hypothesis import given, strategies as st
 
 import minigrad as mg
 from minigrad import _graph
-from minigrad.tensor import _OBSERVER
+from minigrad.hooks import TOOLS
 from dot_parse import Dot
 
 
@@ -111,7 +111,7 @@ def test_ledger_errors_and_the_observer_is_restored():
     with pytest.raises(ValueError):
         with mg.inspect.record_contributions(x) as ledger:
             raise ValueError("inside")
-    assert _OBSERVER.current is None
+    assert TOOLS.backward is None
     with pytest.raises(KeyError, match="was not recorded"):
         ledger[other]
     (x * 2.0).sum().backward()                 # outside the block: nothing is recorded
@@ -125,7 +125,7 @@ def test_ledger_trace_and_anomaly_mode_nest():
     with mg.detect_anomaly(), mg.inspect.record_contributions(x=x) as ledger:
         with mg.inspect.trace_backward(x=x) as trace:
             y.backward()
-    assert _OBSERVER.current is None
+    assert TOOLS.backward is None
     assert len(ledger[x]) == 2 and len(trace.steps) == 2
     np.testing.assert_allclose(ledger.total(x), x.grad.data)
 

@@ -142,11 +142,25 @@ def test_grad_none_is_shown_before_backward():
     assert dot.nodes[dot.find("x")]["lines"][-1] == "grad: None"
 
 
-def test_freed_graph_raises_a_clear_error():
+def test_graph_stays_drawable_after_backward():
+    # Issue 13: backward frees the saved arrays only; ops, shapes and edges remain drawable,
+    # and show_grads then has the gradients to show.
     y, x, w = reused_leaf_graph()
+    before = mg.viz.to_dot(y, params={"x": x, "w": w})
     y.backward()
-    with pytest.raises(RuntimeError, match=r"freed by backward\(\).*retain_graph=True"):
-        mg.viz.to_dot(y)
+    assert y.grad_fn.freed and y.grad_fn.saved_tensors == ()
+    assert mg.viz.to_dot(y, params={"x": x, "w": w}) == before
+    dot = Dot(mg.viz.to_dot(y, params={"x": x, "w": w}, show_grads=True))
+    assert dot.nodes[dot.find("w")]["lines"][-1] == "grad [1, 2, 3]"
+
+
+def test_conv_graph_after_backward_keeps_intermediate_shapes():
+    import nn
+    model = nn.Sequential(nn.Conv2D(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Dense(8, 2))
+    loss = model(mg.randn(3, 1, 4, 4)).sum()
+    before = mg.viz.to_dot(loss, model=model)
+    loss.backward()
+    assert mg.viz.to_dot(loss, model=model) == before
 
 
 def test_max_depth_cuts_with_a_count_of_the_hidden_nodes():

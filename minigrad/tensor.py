@@ -305,11 +305,15 @@ class Tensor:
 
     def sub_(self, other, *, alpha=1) -> "Tensor":
         """self -= alpha * other, in place."""
-        other = self._scaled(other, alpha)
+        other = self._scaled(other, alpha, "sub_")
         return _inplace.update(self, "sub_", np.subtract, other, operator.sub)
 
-    def _scaled(self, other, alpha):
+    def _scaled(self, other, alpha, op: str = "add_"):
         other = _operand(other)
+        if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer,
+                                                             np.floating)):
+            raise TypeError(f"{op}: alpha must be a number, got {type(alpha).__name__} "
+                            f"{alpha!r}")
         if alpha == 1:
             return other
         if isinstance(other, Tensor) and not _inplace.is_recording(self, (other,)):

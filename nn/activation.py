@@ -15,6 +15,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad import Tensor
+from minigrad.ops import dual
 
 from .module import Module
 
@@ -149,7 +150,7 @@ class _Erf(mg.Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * (2.0 / math.sqrt(math.pi)) * np.exp(-x * x)
+        return grad * (2.0 / math.sqrt(math.pi)) * dual.exp(-x * x)   # twice differentiable
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:

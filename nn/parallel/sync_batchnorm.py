@@ -30,7 +30,9 @@ class AllReduceSum(mg.Function):
         return _allreduce(x, comm)
 
     @staticmethod
-    def backward(ctx, grad: np.ndarray):
+    def backward(ctx, grad):
+        if isinstance(grad, Tensor):          # create_graph: the same op, recorded
+            return AllReduceSum.apply(grad, ctx.comm), None
         return _allreduce(grad, ctx.comm), None
 
 

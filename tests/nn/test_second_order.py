@@ -78,3 +78,20 @@ def test_double_backward_through_conv_and_pool_matches_torch():
         results.append([t.detach().numpy() if lib is torch else t.numpy() for t in hv])
     for ours, theirs in zip(*results):
         np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
+
+
+def test_gelu_erf_is_twice_differentiable():
+    x = mg.tensor([-1.3, 0.2, 2.1], requires_grad=True, dtype=np.float64)
+    (g,) = mg.grad(nn.functional.gelu(x).sum(), x, create_graph=True)
+    (h,) = mg.grad(g.sum(), x)
+    phi = np.exp(-x.data ** 2 / 2) / np.sqrt(2 * np.pi)
+    np.testing.assert_allclose(h.data, 2 * phi - x.data ** 2 * phi, rtol=1e-10)
+
+
+def test_all_reduce_sum_is_twice_differentiable_in_a_world_of_one():
+    mpi4py = pytest.importorskip("mpi4py.MPI")
+    from nn.parallel.sync_batchnorm import all_reduce_sum
+    x = mg.tensor([0.5, -1.0], requires_grad=True, dtype=np.float64)
+    (g,) = mg.grad((all_reduce_sum(x, mpi4py.COMM_SELF) ** 3).sum(), x, create_graph=True)
+    (h,) = mg.grad(g.sum(), x)
+    np.testing.assert_allclose(h.data, 6 * x.data)

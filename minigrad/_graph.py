@@ -18,6 +18,7 @@ from .tensor import Tensor
 
 _SPECIAL_NAMES = {"MatMul": "matmul", "GetItem": "getitem", "ReLU": "relu"}
 MODULE_OF = weakref.WeakKeyDictionary()   # graph node -> module path, set by viz.record_modules
+SHOWN_INPUTS = weakref.WeakKeyDictionary()  # graph node -> {position: tensor drawn there}
 
 
 _DTYPE_NAMES: dict = {}
@@ -229,7 +230,10 @@ def build(root, names: dict | None = None, caller: str = "to_dot",
     while queue:
         op = queue.popleft()
         ctx = op.ctx
+        shown = SHOWN_INPUTS.get(ctx)
         for position, value in enumerate(ctx.inputs):
+            if shown and position in shown:
+                value = shown[position]           # the user's input behind an internal array
             if not isinstance(value, Tensor):
                 continue
             parent = value.grad_fn

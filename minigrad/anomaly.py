@@ -121,6 +121,8 @@ class _AnomalyTool:
         self.library_dirs = _library_dirs()
 
     def record(self, ctx, result):
+        if result.grad_fn is None:            # not in the graph: nothing to check
+            return
         _SITES[ctx] = _creation_site(self.library_dirs)
         _check_output(ctx, result.data)
 

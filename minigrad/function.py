@@ -135,10 +135,11 @@ class Function:
             result = new_tensor(out, True, ctx)
             if ctx.saved_tensors and _saves(ctx.saved_tensors, out):
                 ctx.saved_output = weakref.ref(result)
-            if TOOLS.record is not None:
-                TOOLS.record(ctx, result)
-            return result
-        return new_tensor(out, False, None)
+        else:
+            result = new_tensor(out, False, None)
+        if TOOLS.record is not None:
+            TOOLS.record(ctx, result)
+        return result
 
 
 def _as_output_array(ctx, out):

@@ -77,7 +77,9 @@ class ToolHooks:
     backward trace, viz's module recording) see the autodiff core; the core knows no tool.
 
     A tool is any object with some of these methods, subscribed with `subscribe(tool)`:
-        record(ctx, output)          an op was recorded in the graph (forward)
+        record(ctx, output)          an op ran (forward): `output.grad_fn is ctx` when it was
+                                     recorded in the graph, None when it was not (no input
+                                     needed a gradient, or under no_grad)
         visit(node, grad)            backward is about to run `node` with its output's
                                      summed gradient (an array)
         contribute(node, tensor, g)  `node` sent gradient `g` (an array, already of the

@@ -10,14 +10,15 @@ requires grad; grey: data, no grad), parameters as orange boxes labelled with th
 the output as a red double octagon. Every use of a tensor is one edge, and a tensor used k > 1 times gets
 a red border, red edges and `used kx` on its label — weight sharing is visible at a glance.
 
-`backward()` frees the graph it walks: draw before it, or pass `retain_graph=True` to it
-(needed for `show_grads=True`, which adds each leaf's gradient statistics).
+The graph can be drawn before or after `backward()`, which frees only the arrays ops saved:
+draw after it for `show_grads=True`, which adds each leaf's gradient statistics.
 """
 import contextlib
 import shutil
 
 from . import _graph
 from .hooks import TOOLS
+from .tensor import Tensor
 
 _STYLES = {
     "op": {"shape": "box", "style": "rounded,filled", "fillcolor": "#dbe4ff",
@@ -218,9 +219,8 @@ def to_dot(y, params=None, show_shapes: bool = True, show_grads: bool = False, m
             "... N more nodes" marker for the rest.
         collapse_modules: with `model`, draw each top-level module (e.g. each layer of a
             Sequential) as one purple node: its name, type, op count and output shape.
-    Raises RuntimeError when backward() already freed the graph.
+    The graph can be drawn before or after backward() (which frees only saved arrays).
     """
-    from .tensor import Tensor
     if not isinstance(y, Tensor):
         raise TypeError(f"to_dot: expected the Tensor whose graph to draw, got "
                         f"{type(y).__name__}")
@@ -280,31 +280,62 @@ def record_modules(model):
     `register_forward_hook`, such as nn.Module); all are removed when the block ends.
     """
     stack, handles = [], []
+    recorder = _ModuleRecorder(stack)
     for path, module in model.named_modules():
-        handles.append(module.register_forward_pre_hook(_enter_module(path, stack)))
+        handles.append(module.register_forward_pre_hook(_enter_module(path, stack, recorder)))
         handles.append(module.register_forward_hook(_leave_module(path, stack)))
-    handles.append(TOOLS.subscribe(_ModuleRecorder(stack)))
+    handles.append(TOOLS.subscribe(recorder))
     try:
         yield model
     finally:
         for handle in handles:
             handle.remove()
+        recorder.origin.clear()
+
+
+def _is_data(value) -> bool:
+    """A Tensor outside the graph: no grad_fn and no gradient wanted (the user's input)."""
+    return isinstance(value, Tensor) and value.grad_fn is None and not value.requires_grad
 
 
 class _ModuleRecorder:
-    """Tool: tags each recorded op with the innermost module running."""
+    """Tool: tags each recorded op with the innermost module running. Also follows the ops
+    that run outside the graph on a module's data input (conv's im2col of an input that needs
+    no gradient): a graph op fed by their result is drawn fed by that input instead, so the
+    picture shows the user's (N, C, H, W) tensor, not an internal array."""
 
     def __init__(self, stack: list):
         self.stack = stack
+        self.origin = {}          # id(tensor made outside the graph) -> (it, the module input)
+
+    def add_source(self, tensor) -> None:
+        self.origin.setdefault(id(tensor), (tensor, tensor))
+
+    def _source_of(self, value):
+        entry = self.origin.get(id(value)) if _is_data(value) else None
+        return entry[1] if entry is not None and entry[0] is value else None
 
     def record(self, ctx, result):
+        if result.grad_fn is None:
+            sources = {id(s): s for s in map(self._source_of, ctx.inputs) if s is not None}
+            if len(sources) == 1:
+                self.origin[id(result)] = (result, next(iter(sources.values())))
+            return
         if self.stack:
             _graph.MODULE_OF[ctx] = self.stack[-1]
+        shown = {position: source for position, source in
+                 enumerate(map(self._source_of, ctx.inputs))
+                 if source is not None and source is not ctx.inputs[position]}
+        if shown:
+            _graph.SHOWN_INPUTS[ctx] = shown
 
 
-def _enter_module(path: str, stack: list):
+def _enter_module(path: str, stack: list, recorder: _ModuleRecorder):
     def pre_hook(module, args):
         stack.append(path)
+        for arg in args:
+            if _is_data(arg):
+                recorder.add_source(arg)
     return pre_hook
 
 

@@ -285,3 +285,25 @@ def test_draw_graph_renders_svg_that_holds_the_labels():
     edges = [g for g in root.iter("{http://www.w3.org/2000/svg}g") if g.get("class") == "edge"]
     assert len(edges) == 8
     assert "image/svg+xml" in graph._repr_mimebundle_()        # inline display in Jupyter
+
+
+def test_record_modules_draws_the_users_conv_input_not_the_im2col_array():
+    # Issue 13: the first conv's input showed as `data (9, 1352)` (the im2col matrix, made
+    # outside the graph because the input needs no gradient) instead of the user's input.
+    import nn
+    mg.manual_seed(0)
+    model = nn.Sequential(nn.Conv2D(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Dense(2 * 26 * 26, 3))
+    x = mg.randn(2, 1, 28, 28)
+    with mg.viz.record_modules(model):
+        loss = model(x).sum()
+    dot = Dot(mg.viz.to_dot(loss, model=model))
+    data = [node["lines"][1] for node in dot.nodes.values() if node["lines"][0] == "data"]
+    assert data == ["(2, 1, 28, 28) float32"]
+    x_node = next(k for k, n in dot.nodes.items() if n["lines"][0] == "data")
+    assert any(src == x_node for src, *_ in dot.edges)
+    loss.backward()                             # and after backward, also without model=
+    again = Dot(mg.viz.to_dot(loss))
+    assert [n["lines"][1] for n in again.nodes.values() if n["lines"][0] == "data"] == data
+    with mg.viz.record_modules(model):          # an input that needs a gradient is in the graph
+        y = model(mg.randn(2, 1, 28, 28, requires_grad=True)).sum()
+    assert not [n for n in Dot(mg.viz.to_dot(y)).nodes.values() if n["lines"][0] == "data"]

@@ -26,6 +26,12 @@ from .functional import (abs, amax, amin, argmax, argmin, cast, cat, clamp, clip
                          transpose, unsqueeze, var, view, where)
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck
+from .pointwise import (allclose, ceil, cos, eq, equal, floor, ge, gt, isclose, isfinite, isinf,
+                        isnan, le, lt, nan_to_num, ne, round, sign, sin)
+from .products import bmm, cumsum, einsum, mm, norm, prod
+from .selection import (argsort, chunk, diag, expand_as, flip, gather, masked_fill, repeat,
+                        roll, scatter, scatter_add, sort, split, t, tile, topk, tril, triu,
+                        view_as)
 from .random import get_rng_state, manual_seed, set_rng_state
 from .serialization import load, save
 from .autograd import grad
@@ -41,8 +47,8 @@ int32 = int = _np.int32
 int64 = long = _np.int64
 bool_ = bool = _np.bool_
 
-_DTYPE_NAMES = ["float16", "half", "float32", "float", "float64", "double", "int8", "uint8", "int16",
-          "short", "int32", "int", "int64", "long", "bool_", "bool"]
+_DTYPE_NAMES = ["float16", "half", "float32", "float", "float64", "double", "int8", "uint8",
+                "int16", "short", "int32", "int", "int64", "long", "bool_", "bool"]
 
 
 def __getattr__(name):
@@ -66,5 +72,9 @@ __all__ = [
     "logsumexp", "softmax", "log_softmax", "argmax", "argmin", "reshape", "view", "transpose",
     "permute", "flatten", "squeeze", "unsqueeze", "expand", "matmul", "cat", "stack", "pad",
     "cast", "sliding_window", *_DTYPE_NAMES, "random", "hooks", "cuda", "accelerator", "autograd",
-    "return_types", "grad",
+    "return_types", "grad", "sin", "cos", "sign", "floor", "ceil", "round", "isnan", "isinf",
+    "isfinite", "nan_to_num", "eq", "ne", "lt", "le", "gt", "ge", "isclose", "allclose", "equal",
+    "mm", "bmm", "einsum", "prod", "cumsum", "norm", "gather", "scatter", "scatter_add",
+    "masked_fill", "sort", "argsort", "topk", "flip", "roll", "repeat", "tile", "diag", "tril",
+    "triu", "t", "split", "chunk", "view_as", "expand_as",
 ]

@@ -120,3 +120,18 @@ def snapshot(target):
     old = type(target)._wrap(target.data.copy(), target.requires_grad)
     old.grad_fn = target.grad_fn
     return old
+
+
+def replace(target, op: str, compute, operand=None):
+    """target <- compute(target) in place, for ops with an out-of-place form (scatter_,
+    masked_fill_): recorded on a snapshot when grad mode and a tensor requiring grad are
+    involved, else computed without a graph and copied in."""
+    check_not_leaf(target, op)
+    if is_recording(target, (operand,)):
+        take_result(target, op, compute(snapshot(target)))
+    else:
+        with grad_mode.no_grad():
+            result = compute(target)
+        target.data[...] = result.data
+    target._version += 1
+    return target

@@ -23,7 +23,8 @@ __all__ = [
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "pow", "maximum",
     "minimum", "where", "sum", "mean", "max", "min", "amax", "amin", "var", "std", "logsumexp",
     "softmax", "log_softmax", "argmax", "argmin", "reshape", "view", "transpose", "permute",
-    "flatten",    "squeeze", "unsqueeze", "expand", "matmul", "cat", "stack", "pad", "cast", "sliding_window",
+    "flatten", "squeeze", "unsqueeze", "expand", "matmul", "cat", "stack", "pad", "cast",
+    "sliding_window", "clone",
 ]
 
 

@@ -718,7 +718,162 @@ class Tensor:
     def matmul(self, other):
         return F.matmul(self, other)
 
+    # --- more PyTorch methods (pointwise.py, selection.py, products.py) -----------------------
+    def sin(self):
+        return P.sin(self)
+
+    def cos(self):
+        return P.cos(self)
+
+    def sign(self):
+        return P.sign(self)
+
+    def floor(self):
+        return P.floor(self)
+
+    def ceil(self):
+        return P.ceil(self)
+
+    def round(self, decimals=0):
+        return P.round(self, decimals)
+
+    def isnan(self):
+        return P.isnan(self)
+
+    def isinf(self):
+        return P.isinf(self)
+
+    def isfinite(self):
+        return P.isfinite(self)
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        return P.nan_to_num(self, nan, posinf, neginf)
+
+    def eq(self, other):
+        return P.eq(self, other)
+
+    def ne(self, other):
+        return P.ne(self, other)
+
+    def lt(self, other):
+        return P.lt(self, other)
+
+    def le(self, other):
+        return P.le(self, other)
+
+    def gt(self, other):
+        return P.gt(self, other)
+
+    def ge(self, other):
+        return P.ge(self, other)
+
+    def isclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False):
+        return P.isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False):
+        return P.allclose(self, other, rtol, atol, equal_nan)
+
+    def equal(self, other):
+        return P.equal(self, other)
+
+    def clone(self):
+        return F.clone(self)
+
+    def contiguous(self):
+        """This tensor (its values are what a contiguous copy would hold)."""
+        return self
+
+    def view_as(self, other):
+        return S.view_as(self, other)
+
+    def expand_as(self, other):
+        return S.expand_as(self, other)
+
+    def t(self):
+        return S.t(self)
+
+    def gather(self, dim, index):
+        return S.gather(self, dim, index)
+
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        return S.scatter(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_add(self, dim, index, src):
+        return S.scatter_add(self, dim, index, src)
+
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+        """scatter, in place."""
+        return _inplace.replace(self, "scatter_", lambda old: S.scatter(
+            old, dim, index, src, value=value, reduce=reduce), src)
+
+    def scatter_add_(self, dim, index, src):
+        """scatter_add, in place."""
+        return _inplace.replace(self, "scatter_add_",
+                                lambda old: S.scatter_add(old, dim, index, src), src)
+
+    def masked_fill(self, mask, value):
+        return S.masked_fill(self, mask, value)
+
+    def masked_fill_(self, mask, value):
+        """masked_fill, in place."""
+        return _inplace.replace(self, "masked_fill_",
+                                lambda old: S.masked_fill(old, mask, value), value)
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        return S.sort(self, dim, descending, stable)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return S.argsort(self, dim, descending, stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return S.topk(self, k, dim, largest, sorted)
+
+    def flip(self, *dims):
+        return S.flip(self, dims[0] if len(dims) == 1 else dims)
+
+    def roll(self, shifts, dims=None):
+        return S.roll(self, shifts, dims)
+
+    def repeat(self, *sizes):
+        return S.repeat(self, *sizes)
+
+    def tile(self, *dims):
+        return S.tile(self, dims[0] if len(dims) == 1 else dims)
+
+    def diag(self, diagonal=0):
+        return S.diag(self, diagonal)
+
+    def tril(self, diagonal=0):
+        return S.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return S.triu(self, diagonal)
+
+    def split(self, split_size, dim=0):
+        return S.split(self, split_size, dim)
+
+    def chunk(self, chunks, dim=0):
+        return S.chunk(self, chunks, dim)
+
+    def mm(self, other):
+        return PR.mm(self, other)
+
+    def bmm(self, other):
+        return PR.bmm(self, other)
+
+    def prod(self, dim=None, keepdim=False, dtype=None):
+        return PR.prod(self, dim, keepdim, dtype)
+
+    def cumsum(self, dim, dtype=None):
+        return PR.cumsum(self, dim, dtype)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return PR.norm(self, p, dim, keepdim, dtype)
+
 
 from . import autograd  # noqa: E402  (the op machinery needs the class: see the docstring)
 from . import functional as F  # noqa: E402
 from .ops.elementwise import Add, Div, Mul, Neg, Pow, Sub  # noqa: E402
+from . import pointwise as P  # noqa: E402
+from . import products as PR  # noqa: E402
+from . import selection as S  # noqa: E402

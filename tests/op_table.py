@@ -268,6 +268,166 @@ def window_case(draw):
                        "padding": padding, "value": draw(st.sampled_from([0.0, 2.5]))})
 
 
+# --- strategies for the PyTorch-breadth ops (gather/scatter, sorting, einsum, ...) -------------
+@st.composite
+def gather_case(draw):
+    x = draw(tensors(any_shape(min_dims=1)))
+    dim = draw(st.integers(-x.ndim, x.ndim - 1))
+    shape = [draw(st.integers(1, n)) if d != dim % x.ndim else draw(st.integers(1, MAX_SIDE))
+             for d, n in enumerate(x.shape)]
+    assume(all(n > 0 for n in x.shape))
+    index = draw(hnp.arrays(np.int64, tuple(shape),
+                            elements=st.integers(0, x.shape[dim] - 1)))
+    return Case((x,), {"dim": dim, "index": index})
+
+
+@st.composite
+def scatter_case(draw, unique=True):
+    """x, src and an index; with unique=True no two entries of a line along dim collide."""
+    x = draw(tensors(any_shape(min_dims=1)))
+    dim = draw(st.integers(-x.ndim, x.ndim - 1))
+    axis = dim % x.ndim
+    n = x.shape[axis]
+    shape = [draw(st.integers(1, m)) for m in x.shape]
+    if unique:
+        order = np.argsort(draw(hnp.arrays(np.float64, tuple(s if d != axis else n for d, s
+                                                              in enumerate(shape)),
+                                           elements=st.floats(0, 1), unique=False)), axis=axis,
+                           kind="stable")
+        index = np.take(order, np.arange(shape[axis]), axis=axis).astype(np.int64)
+    else:
+        index = draw(hnp.arrays(np.int64, tuple(shape), elements=st.integers(0, n - 1)))
+    # src of index's shape: PyTorch's backward refuses a larger src (minigrad gives its unused
+    # part a zero gradient; tests/minigrad/test_torch_breadth.py checks that)
+    return Case((x, draw(tensors(tuple(shape)))), {"dim": dim, "index": index})
+
+
+@st.composite
+def masked_fill_case(draw):
+    x = draw(tensors(any_shape()))
+    mask_shape = draw(broadcastable_shapes(x.shape, max_dims=x.ndim, max_side=MAX_SIDE))
+    assume(np.broadcast_shapes(mask_shape, x.shape) == x.shape)
+    return Case((x,), {"mask": draw(hnp.arrays(np.bool_, mask_shape)),
+                       "value": draw(st.sampled_from([0.0, -2.5]))})
+
+
+@st.composite
+def sort_case(draw):
+    x = draw(tensors(any_shape(min_dims=1), distinct=True))
+    return Case((x,), {"dim": draw(st.integers(-x.ndim, x.ndim - 1)),
+                       "descending": draw(st.booleans())})
+
+
+@st.composite
+def topk_case(draw):
+    x = draw(tensors(any_shape(min_dims=1), distinct=True))
+    dim = draw(st.integers(-x.ndim, x.ndim - 1))
+    return Case((x,), {"k": draw(st.integers(0, x.shape[dim])), "dim": dim,
+                       "largest": draw(st.booleans())})
+
+
+@st.composite
+def flip_case(draw):
+    x = draw(tensors(any_shape(min_dims=1)))
+    dims = draw(st.lists(st.integers(0, x.ndim - 1), min_size=1, max_size=x.ndim, unique=True))
+    return Case((x,), {"dims": tuple(dims)})
+
+
+@st.composite
+def roll_case(draw):
+    x = draw(tensors(any_shape(min_dims=1)))
+    if draw(st.booleans()):
+        return Case((x,), {"shifts": draw(st.integers(-5, 5)), "dims": None})
+    dims = draw(st.lists(st.integers(-x.ndim, x.ndim - 1), min_size=1, max_size=2))
+    shifts = tuple(draw(st.integers(-5, 5)) for _ in dims)
+    return Case((x,), {"shifts": shifts, "dims": tuple(dims)})
+
+
+@st.composite
+def repeat_case(draw):
+    x = draw(tensors(any_shape(max_dims=2)))
+    extra = draw(st.integers(0 if x.ndim else 1, 1))            # torch: x.repeat() needs a size
+    sizes = tuple(draw(st.integers(1, 3)) for _ in range(x.ndim + extra))
+    return Case((x,), {"sizes": sizes})
+
+
+@st.composite
+def tile_case(draw):
+    x = draw(tensors(any_shape(max_dims=3)))
+    return Case((x,), {"dims": tuple(draw(st.integers(1, 2))
+                                     for _ in range(draw(st.integers(1, 3))))})
+
+
+@st.composite
+def diag_case(draw):
+    x = draw(tensors(any_shape(min_dims=1, max_dims=2)))
+    return Case((x,), {"diagonal": draw(st.integers(-2, 2))})
+
+
+@st.composite
+def triangle_case(draw):
+    x = draw(tensors(any_shape(min_dims=2)))
+    return Case((x,), {"diagonal": draw(st.integers(-2, 2))})
+
+
+@st.composite
+def split_case(draw):
+    x = draw(tensors(any_shape(min_dims=1)))
+    dim = draw(st.integers(-x.ndim, x.ndim - 1))
+    size = draw(st.integers(1, 4))
+    pieces = -(-x.shape[dim] // size)
+    return Case((x,), {"size": size, "dim": dim, "piece": draw(st.integers(0, pieces - 1))})
+
+
+@st.composite
+def chunk_case(draw):
+    x = draw(tensors(any_shape(min_dims=1)))
+    dim = draw(st.integers(-x.ndim, x.ndim - 1))
+    chunks = draw(st.integers(1, 4))
+    size = -(-x.shape[dim] // chunks)                       # torch.chunk's piece size
+    count = -(-x.shape[dim] // size)
+    return Case((x,), {"chunks": chunks, "dim": dim, "piece": draw(st.integers(0, count - 1))})
+
+
+@st.composite
+def mm_case(draw, batched=False):
+    n, k, m = (draw(st.integers(1, MAX_SIDE)) for _ in range(3))
+    lead = (draw(st.integers(1, 3)),) if batched else ()
+    return Case((draw(tensors(lead + (n, k))), draw(tensors(lead + (k, m)))))
+
+
+EINSUM_EQUATIONS = ["ij,jk->ik", "bij,bjk->bik", "ii->i", "ii->", "ij->ji", "i,j->ij", "ij->",
+                    "...ij,...jk->...ik", "ijk,ik->j", "ij,ij->i", "iij->j", "ij,jk,kl->il",
+                    "ij,jk"]
+
+
+@st.composite
+def einsum_case(draw):
+    equation = draw(st.sampled_from(EINSUM_EQUATIONS))
+    sizes = {letter: draw(st.integers(1, 3)) for letter in "bijkl"}
+    batch = tuple(draw(st.integers(1, 2)) for _ in range(draw(st.integers(0, 2))))
+    terms = equation.split("->")[0].split(",")
+    shapes = [(batch if term.startswith("...") else ()) +
+              tuple(sizes[c] for c in term.replace("...", "")) for term in terms]
+    return Case(tuple(draw(tensors(s)) for s in shapes), {"equation": equation})
+
+
+@st.composite
+def prod_case(draw):
+    x = draw(tensors(any_shape()))
+    dim = draw(st.one_of(st.none(), st.integers(-x.ndim, x.ndim - 1))) if x.ndim else None
+    return Case((x,), {"dim": dim, "keepdim": draw(st.booleans())})
+
+
+@st.composite
+def norm_case(draw):
+    p = draw(st.sampled_from([2, "fro", 1, 3, 1.5, np.inf, -np.inf]))
+    # |x| has a kink at 0 (a norm of one element is |x|); inf-norms pick one element: no ties
+    x = draw(tensors(any_shape(), distinct=p in (np.inf, -np.inf), min_value=0.1
+                     if p in (np.inf, -np.inf) else -3.0, avoid=[0.0], margin=0.1))
+    return Case((x,), {"p": p, "dim": draw(dims_for(x.ndim)), "keepdim": draw(st.booleans())})
+
+
 # --- NumPy references (written independently of minigrad's code) --------------------------------
 def np_reduce(function):
     def reference(x, dim=None, keepdim=False):
@@ -360,6 +520,88 @@ def torch_window(x, kernel_size, stride, dilation, padding, value):
     return cols.reshape(n, c, kh, kw, oh, ow).permute(0, 1, 4, 5, 2, 3)
 
 
+def resolved(shape, target):
+    """`target` with its -1 worked out for `shape`."""
+    return np.empty(shape).reshape(target).shape
+
+
+def np_gather(x, dim, index):
+    out = np.empty(index.shape, x.dtype)
+    for position in np.ndindex(index.shape):
+        source = list(position)
+        source[dim] = index[position]
+        out[position] = x[tuple(source)]
+    return out
+
+
+def np_scatter(x, src, dim, index, add=False):
+    out = x.copy()
+    for position in np.ndindex(index.shape):
+        target = list(position)
+        target[dim] = index[position]
+        if add:
+            out[tuple(target)] += src[position]
+        else:
+            out[tuple(target)] = src[position]
+    return out
+
+
+def np_sort(x, dim, descending):
+    out = np.sort(x, axis=dim)
+    return np.flip(out, dim) if descending else out
+
+
+def np_topk(x, k, dim, largest):
+    ordered = np_sort(x, dim, largest)
+    return np.take(ordered, np.arange(k), axis=dim)
+
+
+def np_repeat(x, sizes):
+    return np.tile(x, sizes)
+
+
+def np_diag(x, diagonal):
+    return np.diag(x, diagonal)
+
+
+def np_piece(x, bounds, dim, piece):
+    return np.split(x, bounds, axis=dim)[piece]
+
+
+def np_split(x, size, dim, piece):
+    return np_piece(x, list(range(size, x.shape[dim], size)), dim, piece)
+
+
+def np_chunk(x, chunks, dim, piece):
+    return np_split(x, -(-x.shape[dim] // chunks), dim, piece)
+
+
+def np_prod(x, dim, keepdim):
+    if dim is None:
+        out = np.prod(x)
+        return out.reshape((1,) * x.ndim) if keepdim else out
+    return np.prod(x, axis=dim, keepdims=keepdim)
+
+
+def np_norm(x, p, dim, keepdim):
+    p = 2 if p == "fro" else p
+    if p == np.inf:
+        return np.max(np.abs(x), axis=dim, keepdims=keepdim)
+    if p == -np.inf:
+        return np.min(np.abs(x), axis=dim, keepdims=keepdim)
+    return np.sum(np.abs(x) ** p, axis=dim, keepdims=keepdim) ** (1 / p)
+
+
+def torch_norm(x, p, dim, keepdim):
+    torch = _torch()
+    dim = tuple(range(x.ndim)) if dim is None else dim
+    return torch.linalg.vector_norm(x, 2 if p == "fro" else p, dim=dim, keepdim=keepdim)
+
+
+def torch_index(array):
+    return _torch().from_numpy(array)
+
+
 def _torch():
     import torch
     return torch
@@ -367,6 +609,8 @@ def _torch():
 
 # --- the table -----------------------------------------------------------------------------------
 KINK = {"avoid": [0.0]}
+STEPS = [float(k) for k in range(-3, 4)]
+HALVES = [k + 0.5 for k in range(-4, 4)]
 OPS = [
     # elementwise, unary
     OpInfo("neg", lambda x: -x, np.negative, unary(), lambda x: -x),
@@ -477,6 +721,77 @@ OPS = [
     # linear algebra and windows
     OpInfo("matmul", lambda x, y: x @ y, np.matmul, matmul_case(), lambda x, y: x @ y),
     OpInfo("sliding_window", mg.sliding_window, np_sliding_window, window_case(), torch_window),
+    # PyTorch breadth: pointwise
+    OpInfo("sin", mg.sin, np.sin, unary(), lambda x: x.sin()),
+    OpInfo("cos", lambda x: x.cos(), np.cos, unary(), lambda x: x.cos()),
+    OpInfo("sign", mg.sign, np.sign, unary(**KINK), lambda x: x.sign()),
+    OpInfo("floor", lambda x: x.floor(), np.floor, unary(avoid=STEPS), lambda x: x.floor()),
+    OpInfo("ceil", mg.ceil, np.ceil, unary(avoid=STEPS), lambda x: x.ceil()),
+    OpInfo("round", lambda x: mg.round(x), np.round, unary(avoid=HALVES), lambda x: x.round()),
+    OpInfo("nan_to_num", lambda x: x.nan_to_num(), np.nan_to_num, unary(),
+           lambda x: x.nan_to_num()),
+    OpInfo("clone", mg.clone, np.copy, unary(), lambda x: x.clone()),
+    # PyTorch breadth: selection
+    OpInfo("gather", lambda x, dim, index: x.gather(dim, mg.tensor(index)), np_gather,
+           gather_case(), lambda x, dim, index: x.gather(dim, torch_index(index))),
+    OpInfo("scatter", lambda x, src, dim, index: mg.scatter(x, dim, mg.tensor(index), src),
+           np_scatter, scatter_case(),
+           lambda x, src, dim, index: x.scatter(dim, torch_index(index), src)),
+    OpInfo("scatter_add", lambda x, src, dim, index: x.scatter_add(dim, mg.tensor(index), src),
+           lambda x, src, dim, index: np_scatter(x, src, dim, index, add=True),
+           scatter_case(unique=False),
+           lambda x, src, dim, index: x.scatter_add(dim, torch_index(index), src)),
+    OpInfo("masked_fill", lambda x, mask, value: x.masked_fill(mg.tensor(mask), value),
+           lambda x, mask, value: np.where(mask, value, x), masked_fill_case(),
+           lambda x, mask, value: x.masked_fill(torch_index(mask), value)),
+    OpInfo("sort", lambda x, dim, descending: x.sort(dim, descending).values, np_sort,
+           sort_case(), lambda x, dim, descending: x.sort(dim, descending).values),
+    OpInfo("topk", lambda x, **k: mg.topk(x, **k)[0], np_topk, topk_case(),
+           lambda x, **k: x.topk(**k)[0]),
+    OpInfo("flip", lambda x, dims: x.flip(dims), lambda x, dims: np.flip(x, dims), flip_case(),
+           lambda x, dims: x.flip(dims)),
+    OpInfo("roll", lambda x, shifts, dims: mg.roll(x, shifts, dims),
+           lambda x, shifts, dims: np.roll(x, shifts, dims), roll_case(),
+           lambda x, shifts, dims: x.roll(shifts, dims)),
+    OpInfo("repeat", lambda x, sizes: x.repeat(*sizes), np_repeat, repeat_case(),
+           lambda x, sizes: x.repeat(*sizes)),
+    OpInfo("tile", lambda x, dims: mg.tile(x, dims), lambda x, dims: np.tile(x, dims),
+           tile_case(), lambda x, dims: x.tile(dims)),
+    OpInfo("diag", lambda x, diagonal: x.diag(diagonal), np_diag, diag_case(),
+           lambda x, diagonal: x.diag(diagonal)),
+    OpInfo("tril", lambda x, diagonal: x.tril(diagonal), lambda x, diagonal: np.tril(x, diagonal),
+           triangle_case(), lambda x, diagonal: x.tril(diagonal)),
+    OpInfo("triu", lambda x, diagonal: mg.triu(x, diagonal),
+           lambda x, diagonal: np.triu(x, diagonal), triangle_case(),
+           lambda x, diagonal: x.triu(diagonal)),
+    OpInfo("t", lambda x: x.t(), np.transpose, tensors(any_shape(max_dims=2)).map(
+           lambda x: Case((x,))), lambda x: x.t()),
+    OpInfo("split", lambda x, size, dim, piece: x.split(size, dim)[piece], np_split,
+           split_case(), lambda x, size, dim, piece: x.split(size, dim)[piece]),
+    OpInfo("chunk", lambda x, chunks, dim, piece: mg.chunk(x, chunks, dim)[piece], np_chunk,
+           chunk_case(), lambda x, chunks, dim, piece: x.chunk(chunks, dim)[piece]),
+    OpInfo("view_as", lambda x, shape: x.view_as(mg.zeros(resolved(x.shape, shape))),
+           lambda x, shape: x.reshape(shape), reshape_case(),
+           lambda x, shape: x.view_as(_torch().zeros(resolved(tuple(x.shape), shape)))),
+    OpInfo("expand_as", lambda x, shape: x.expand_as(mg.zeros(np_expand(np.zeros(x.shape),
+                                                                          shape).shape)),
+           np_expand, expand_case(),
+           lambda x, shape: x.expand_as(_torch().zeros(np_expand(np.zeros(x.shape),
+                                                                 shape).shape))),
+    # PyTorch breadth: products, scans, norms
+    OpInfo("mm", mg.mm, np.matmul, mm_case(), lambda x, y: x.mm(y)),
+    OpInfo("bmm", lambda x, y: x.bmm(y), np.matmul, mm_case(batched=True),
+           lambda x, y: _torch().bmm(x, y)),
+    OpInfo("einsum", lambda *xs, equation: mg.einsum(equation, *xs),
+           lambda *xs, equation: np.einsum(equation, *xs), einsum_case(),
+           lambda *xs, equation: _torch().einsum(equation, *xs)),
+    OpInfo("prod", lambda x, dim, keepdim: x.prod(dim, keepdim), np_prod, prod_case(),
+           lambda x, dim, keepdim: x.prod() if dim is None and not keepdim else
+           x.prod().reshape((1,) * x.ndim) if dim is None else x.prod(dim, keepdim)),
+    OpInfo("cumsum", lambda x, dim: mg.cumsum(x, dim),
+           lambda x, dim: np.cumsum(x, axis=dim) if x.ndim else x, along_one_dim(),
+           lambda x, dim: x.cumsum(dim)),
+    OpInfo("norm", lambda x, **k: x.norm(**k), np_norm, norm_case(), torch_norm),
 ]
 
 OPS_BY_NAME = {op.name: op for op in OPS}

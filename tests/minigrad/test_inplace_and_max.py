@@ -170,7 +170,8 @@ def test_max_ties_nan_zero_dim_and_empty():
     assert scalar.values.item() == 4.0 and scalar.indices.item() == 0
     empty = mg.zeros(0, 3).max(dim=1)
     assert empty.values.shape == (0,) and empty.indices.shape == (0,)
-    with pytest.raises(ValueError, match=r"max: cannot reduce over an empty dim \(shape \(0, 3\)\)"):
+    with pytest.raises(ValueError, match=r"max: cannot reduce over an empty dim "
+                                         r"\(shape \(0, 3\)\)"):
         mg.zeros(0, 3).max(dim=0)
 
 

@@ -1,0 +1,47 @@
+"""Scatter: write (or add) values into a copy of a tensor at integer index positions.
+
+`index` is a full NumPy index tuple (one integer array per axis, broadcast together) built by
+the public entry (minigrad/selection.py) from PyTorch's (dim, index) form. Shapes: x (*s),
+src (the broadcast shape of index) -> out (*s).
+"""
+import numpy as np
+
+from ..backend import array_module
+from ..function import Function
+
+
+class Scatter(Function):
+    """out = x, then out[index] = src (accumulate=False) or out[index] += src (True).
+
+    Backward: x's gradient is the output gradient with the overwritten positions zeroed
+    (kept whole when accumulating); src's is the output gradient read at `index`, so repeated
+    positions all receive it, as PyTorch's scatter backward does.
+    """
+
+    @staticmethod
+    def forward(ctx, x, src, index, accumulate):
+        out = x.copy()
+        if accumulate:
+            array_module(x).add.at(out, index, src)
+        else:
+            out[index] = src
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        _, _, index, accumulate = ctx.inputs
+        grad_x = None
+        if ctx.needs_input_grad[0]:
+            grad_x = grad if accumulate else grad.copy()
+            if not accumulate:
+                grad_x[index] = 0
+        grad_src = grad[index] if ctx.needs_input_grad[1] else None
+        return grad_x, grad_src, None, None
+
+
+def mesh_index(index: np.ndarray, dim: int) -> tuple:
+    """The NumPy index that reads x.gather(dim, index): `index` on axis `dim`, the position
+    itself on every other axis. Shapes: index (*i) -> a tuple of arrays broadcasting to i."""
+    positions = list(np.indices(index.shape, sparse=True))
+    positions[dim] = index
+    return tuple(positions)

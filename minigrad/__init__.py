@@ -56,6 +56,11 @@ def __getattr__(name):
     if name in ("testing", "viz", "inspect"):
         import importlib
         return importlib.import_module(f".{name}", __name__)
+    if name in ("nn", "optim", "utils"):
+        raise AttributeError(f"module 'minigrad' has no attribute {name!r}: nn is a separate "
+                             "package (minigrad never imports it); write 'import nn' (for "
+                             "torch.nn), 'import nn.optim as optim' or 'from nn.data import "
+                             "DataLoader' (for torch.utils.data)")
     raise AttributeError(f"module 'minigrad' has no attribute {name!r}")
 
 

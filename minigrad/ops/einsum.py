@@ -8,9 +8,15 @@ import numpy as np
 
 from ..backend import array_module
 from ..function import Function
+from ..tensor import Tensor
+from .shape import broadcast_to, index_add, reshape
 
 
-def _einsum(xp, inputs, output, arrays):
+def _einsum(inputs, output, arrays):
+    """einsum of arrays, or of Tensors (recorded, for create_graph)."""
+    if any(isinstance(a, Tensor) for a in arrays):
+        return Einsum.apply((tuple(inputs), output), *arrays)
+    xp = array_module(*arrays)
     return xp.asarray(xp.einsum(f"{','.join(inputs)}->{output}", *arrays,
                                 optimize="greedy" if len(arrays) > 2 else False))
 
@@ -25,37 +31,35 @@ class Einsum(Function):
 
     @staticmethod
     def forward(ctx, spec, *arrays):
-        terms, output = spec
+        ctx.terms, ctx.output = spec
+        ctx.shapes = [a.shape for a in arrays]
         ctx.save_for_backward(*arrays)
-        return _einsum(array_module(*arrays), terms, output, arrays)
+        return _einsum(ctx.terms, ctx.output, arrays)
 
     @staticmethod
     def backward(ctx, grad):
-        terms, output = ctx.inputs[0]
+        terms, output = ctx.terms, ctx.output
         arrays = ctx.saved_tensors
-        xp = array_module(grad, *arrays)
         grads = [None]
-        for i, (term, x) in enumerate(zip(terms, arrays)):
+        for i, (term, shape) in enumerate(zip(terms, ctx.shapes)):
             if not ctx.needs_input_grad[i + 1]:
                 grads.append(None)
                 continue
             others = [t for j, t in enumerate(terms) if j != i]
             other_arrays = [a for j, a in enumerate(arrays) if j != i]
             letters = "".join(dict.fromkeys(term))           # unique, in order
-            size = {letter: n for letter, n in zip(term, x.shape)}
+            size = {letter: n for letter, n in zip(term, shape)}
             available = set(output).union(*others)
             kept = "".join(letter for letter in letters if letter in available)
-            g = _einsum(xp, [output, *others], kept, [grad, *other_arrays])
+            g = _einsum([output, *others], kept, [grad, *other_arrays])
             # letters summed out by this operand alone: broadcast the gradient over them
-            g = g.reshape([size[letter] if letter in kept else 1 for letter in letters])
-            g = xp.broadcast_to(g, [size[letter] for letter in letters])
+            g = reshape(g, [size[letter] if letter in kept else 1 for letter in letters])
+            g = broadcast_to(g, tuple(size[letter] for letter in letters))
             if len(letters) < len(term):                     # repeated letters: a diagonal
-                full = xp.zeros(x.shape, dtype=g.dtype)
                 position = {letter: k for k, letter in enumerate(letters)}
                 index = tuple(np.arange(size[letter]).reshape(
                     [-1 if k == position[letter] else 1 for k in range(len(letters))])
                     for letter in term)
-                full[index] = g
-                g = full
+                g = index_add(g, shape, index)
             grads.append(g)
         return tuple(grads)

@@ -1,9 +1,13 @@
 """The p-norm over some axes, as one primitive: its gradient at a zero vector is 0
 (PyTorch's subgradient) instead of the 0 * inf = NaN that sqrt(sum(x**2)) composed gives,
 and tiny or huge values neither underflow nor overflow (each group is scaled by its largest
-magnitude first)."""
+magnitude first). Backward follows the op contract (minigrad/function.py)."""
+import numpy as np
+
 from ..backend import array_module
 from ..function import Function
+from .elementwise import value, where
+from .shape import reshape
 
 
 class PNorm(Function):
@@ -16,25 +20,26 @@ class PNorm(Function):
     @staticmethod
     def forward(ctx, x, p, dims, keepdim):
         xp = array_module(x)
+        ctx.p = p
+        ctx.kept_shape = tuple(1 if i in dims else n for i, n in enumerate(x.shape))
         magnitude = xp.abs(x)
         if x.size:
             peak = magnitude.max(axis=dims, keepdims=True)
         else:
-            peak = xp.zeros([1 if i in dims else n for i, n in enumerate(x.shape)], x.dtype)
+            peak = xp.zeros(ctx.kept_shape, x.dtype)
         scale = xp.where(peak > 0, peak, 1)
         out = scale * ((magnitude / scale) ** p).sum(axis=dims, keepdims=True) ** (1.0 / p)
+        if not keepdim:
+            out = out.reshape([n for i, n in enumerate(out.shape) if i not in dims])
         ctx.save_for_backward(x, out)
-        return out if keepdim else out.reshape([n for i, n in enumerate(out.shape)
-                                                if i not in dims])
+        return out
 
     @staticmethod
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
-        _, p, dims, keepdim = ctx.inputs
-        xp = array_module(x)
-        if not keepdim:
-            grad = xp.expand_dims(grad, dims)
-        positive = out > 0
-        ratio = xp.abs(x) / xp.where(positive, out, 1)               # in [0, 1]
-        direction = xp.sign(x) * (ratio if p == 2 else ratio ** (p - 1))
-        return grad * xp.where(positive, direction, 0), None, None, None
+        grad, out = reshape(grad, ctx.kept_shape), reshape(out, ctx.kept_shape)
+        positive = value(out) > 0
+        sign = np.sign(value(x))
+        ratio = x * sign / where(positive, out, 1.0)                  # |x| / out, in [0, 1]
+        direction = sign * (ratio if ctx.p == 2 else ratio ** (ctx.p - 1))
+        return where(positive, grad * direction, 0.0), None, None, None

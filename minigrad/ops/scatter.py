@@ -8,6 +8,8 @@ import numpy as np
 
 from ..backend import array_module
 from ..function import Function
+from .elementwise import where
+from .shape import getitem
 
 
 class Scatter(Function):
@@ -20,22 +22,21 @@ class Scatter(Function):
 
     @staticmethod
     def forward(ctx, x, src, index, accumulate):
+        xp = array_module(x)
+        ctx.index, ctx.accumulate = index, accumulate
         out = x.copy()
         if accumulate:
-            array_module(x).add.at(out, index, src)
+            xp.add.at(out, index, src)
         else:
             out[index] = src
+            ctx.written = xp.zeros(x.shape, dtype=bool)
+            ctx.written[index] = True
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        _, _, index, accumulate = ctx.inputs
-        grad_x = None
-        if ctx.needs_input_grad[0]:
-            grad_x = grad if accumulate else grad.copy()
-            if not accumulate:
-                grad_x[index] = 0
-        grad_src = grad[index] if ctx.needs_input_grad[1] else None
+        grad_x = grad if ctx.accumulate else where(ctx.written, 0.0, grad)
+        grad_src = getitem(grad, ctx.index) if ctx.needs_input_grad[1] else None
         return grad_x, grad_src, None, None
 
 

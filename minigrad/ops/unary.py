@@ -1,12 +1,25 @@
 """More elementwise primitives: sin, cos, and the piecewise-constant functions (sign, floor,
 ceil, round), whose gradient is zero wherever it exists, as PyTorch defines it.
 
-Shapes: x (*s) -> out (*s).
+Shapes: x (*s) -> out (*s). Backward formulas follow the op contract (minigrad/function.py),
+so they are twice differentiable.
 """
 import numpy as np
 
 from ..backend import array_module
 from ..function import Function
+from ..tensor import Tensor
+from .elementwise import value, where
+
+
+def sin(a):
+    """sin of an array or a Tensor (recorded)."""
+    return Sin.apply(a) if isinstance(a, Tensor) else array_module(a).sin(a)
+
+
+def cos(a):
+    """cos of an array or a Tensor (recorded)."""
+    return Cos.apply(a) if isinstance(a, Tensor) else array_module(a).cos(a)
 
 
 class Sin(Function):
@@ -20,7 +33,7 @@ class Sin(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * array_module(x).cos(x)
+        return grad * cos(x)
 
 
 class Cos(Function):
@@ -34,7 +47,7 @@ class Cos(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return -grad * array_module(x).sin(x)
+        return -grad * sin(x)
 
 
 class Step(Function):
@@ -43,10 +56,12 @@ class Step(Function):
 
     @staticmethod
     def forward(ctx, x, name, *args):
+        ctx.arguments = 1 + len(args)
         xp = array_module(x)
         with np.errstate(invalid="ignore"):
             return xp.asarray(getattr(xp, name)(x, *args))
 
     @staticmethod
     def backward(ctx, grad):
-        return (array_module(grad).zeros_like(grad),) + (None,) * (len(ctx.inputs) - 1)
+        nowhere = array_module(value(grad)).zeros(value(grad).shape, dtype=bool)
+        return (where(nowhere, grad, 0.0),) + (None,) * ctx.arguments

@@ -216,3 +216,10 @@ def test_a_script_importing_minigrad_as_torch_finds_the_names():
                  "einsum", "topk", "sort", "gather", "float", "long", "device", "manual_seed",
                  "from_numpy", "allclose", "cuda", "autograd", "linspace", "eye"):
         assert hasattr(torch_like, name), name
+
+
+def test_torch_nn_style_attribute_says_where_nn_lives():
+    import minigrad as torch_like
+    with pytest.raises(AttributeError, match="no attribute 'nn': nn is a separate package.*"
+                                             "'import nn'"):
+        torch_like.nn

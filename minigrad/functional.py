@@ -5,6 +5,7 @@ Functions backed by one primitive check their arguments and call `Primitive.appl
 Tensor methods are one-line calls into this module.
 """
 import builtins
+import warnings
 
 import numpy as np
 
@@ -274,7 +275,14 @@ def var(x, dim=None, keepdim=False, *, correction=1, unbiased=None, axis=None, k
         correction = 1 if unbiased else 0
     count = int(np.prod([x.shape[d] for d in dims]))
     centered = x - Sum.apply(x, dims, True) / builtins.max(count, 1)
-    return Sum.apply(centered * centered, dims, keepdim) / builtins.max(count - correction, 0)
+    squares = Sum.apply(centered * centered, dims, keepdim)
+    if count - correction > 0:
+        return squares / (count - correction)
+    # No degrees of freedom left (an empty tensor, or one element with correction=1): NaN with
+    # PyTorch's warning, not NumPy's divide-by-zero RuntimeWarning (forward and backward).
+    warnings.warn(f"var: degrees of freedom is <= 0 ({count} elements reduced, "
+                  f"correction={correction}), so the result is NaN", UserWarning, stacklevel=2)
+    return squares * float("nan")
 
 
 def std(x, dim=None, keepdim=False, *, correction=1, unbiased=None, axis=None, keepdims=None):

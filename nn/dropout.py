@@ -24,6 +24,14 @@ def _check_flag(value, name: str, op: str) -> bool:
     return bool(value)
 
 
+def _check_floating(x: Tensor, op: str) -> None:
+    """Scaling the kept elements by 1 / (1 - p) needs a floating tensor (PyTorch refuses the
+    others too: "result type Float can't be cast to the desired output type Long")."""
+    if x.dtype.kind not in "fc":
+        raise TypeError(f"{op}: needs a floating-point tensor to scale by 1 / (1 - p), got "
+                        f"{x.dtype}; convert it first, e.g. x.float()")
+
+
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability p and scale the rest by 1 / (1 - p) ("inverted"
     dropout), so nothing changes at evaluation time; identity when not training or p == 0.
@@ -36,6 +44,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = Fa
         raise TypeError(f"dropout: x must be a Tensor, got {type(x).__name__}")
     if not training or p == 0.0:
         return x
+    _check_floating(x, "dropout")
     keep = mg.rand(*x.shape).data >= p                    # each element kept with prob 1 - p
     scale = (keep / (1.0 - p)).astype(x.dtype)
     return x * Tensor(scale)
@@ -71,6 +80,7 @@ def dropout2d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = 
                          f"{x.ndim}-D shape {x.shape}")
     if not training or p == 0.0:
         return x
+    _check_floating(x, "dropout2d")
     mask_shape = x.shape[:-2] + (1, 1)                   # one draw per (sample, channel)
     keep = mg.rand(*mask_shape).data >= p
     scale = (keep / (1.0 - p)).astype(x.dtype)

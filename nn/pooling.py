@@ -61,6 +61,9 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
              to kernel_size
     """
     kernel, strides, pads, out_size = _pool_args(x, kernel_size, stride, padding, "max_pool2d")
+    if x.dtype == np.bool_:
+        raise TypeError("max_pool2d: bool tensors are not supported (PyTorch: \"max_pool2d\" "
+                        "not implemented for 'Bool'); convert first, e.g. x.to(mg.uint8)")
     if strides == kernel and pads == (0, 0):
         return _tiles(x, kernel, out_size).amax(dim=(3, 5))
     low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min

@@ -316,10 +316,20 @@ class Cast(Function):
     @staticmethod
     def forward(ctx, x, dtype):
         ctx.input_dtype = x.dtype
-        return x.astype(dtype)
+        return _quiet_astype(x, dtype)
 
     @staticmethod
     def backward(ctx, grad):
         if isinstance(grad, Tensor):
             return Cast.apply(grad, ctx.input_dtype), None
-        return grad.astype(ctx.input_dtype), None
+        return _quiet_astype(grad, ctx.input_dtype), None
+
+
+def _quiet_astype(x, dtype):
+    """x.astype(dtype) without NumPy's RuntimeWarning for values out of the target's range
+    (they become inf, or an undefined integer, silently, as in PyTorch)."""
+    if x.dtype.kind in "fc" and np.dtype(dtype).itemsize <= x.dtype.itemsize or (
+            x.dtype.kind in "fc" and np.dtype(dtype).kind in "iub"):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return x.astype(dtype)
+    return x.astype(dtype)

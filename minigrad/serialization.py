@@ -16,6 +16,7 @@ import json
 import math
 import os
 import tempfile
+import tokenize
 import zipfile
 
 import numpy as np
@@ -207,7 +208,8 @@ def load(path, map_location=None, weights_only=None):
             raise
         raise ValueError(f"load: {path} is corrupt or not a minigrad file: {error}") from None
     except (zipfile.BadZipFile, OSError, EOFError, KeyError, json.JSONDecodeError,
-            UnicodeDecodeError, NotImplementedError) as error:
+            UnicodeDecodeError, NotImplementedError, SyntaxError, tokenize.TokenError) as error:
+        # (SyntaxError and TokenError: NumPy parses each .npy header as a Python literal)
         raise ValueError(f"load: {path} is truncated, corrupt or not a minigrad file "
                          f"({type(error).__name__}: {error})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:

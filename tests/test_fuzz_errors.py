@@ -13,11 +13,13 @@ distinct error paths (exception type, op, message template) they hit.
 """
 import collections
 import inspect
+import io
 import os
 import re
 import signal
 import tempfile
 import traceback
+import zipfile
 
 import numpy as np
 import pytest
@@ -34,7 +36,7 @@ TIME_LIMIT_S = 10
 
 # not callables that take data: classes of errors, dtypes, submodules, context managers
 SKIP_MG = {"Function", "Context", "DimensionError", "GradcheckError", "random", "no_grad",
-           "enable_grad", "detect_anomaly", *mg._DTYPE_NAMES}
+           "enable_grad", "set_grad_enabled", "detect_anomaly", *mg._DTYPE_NAMES}
 # Modules that are containers or bases: fuzzed through their constructor only
 CONTAINERS = {"Module", "ModuleList", "ModuleDict", "Parameter"}
 
@@ -87,6 +89,18 @@ def _module_with_state() -> nn.Module:
     return nn.Sequential(nn.Conv2D(1, 2, kernel_size=2), nn.BatchNorm2D(2))
 
 
+OPTIMIZERS = [name for name in nn.optim.__all__
+              if inspect.isclass(getattr(nn.optim, name)) and name != "Optimizer"]
+ATTRIBUTE_NAMES = ["weight", "bias", "running_mean", "0", "1", "extra", "training"]
+
+
+def _assign_then_use(module, name, value):
+    """module.name = value, then the module's registries must still be consistent."""
+    setattr(module, name, value)
+    module.state_dict()
+    return [n for n, _ in module.named_parameters()]
+
+
 def _targets() -> list:
     """(id, kind, target) for everything public; kind says how the test gets a callable:
     "fn" (call it), "method" (a Tensor method, by name), "forward" (a layer instance),
@@ -114,6 +128,10 @@ def _targets() -> list:
         targets.append((f"nn.Module.{name}", "module_method", name))
     for name in _public_methods(nn.optim.Optimizer):
         targets.append((f"nn.optim.Optimizer.{name}", "optimizer_method", name))
+    # crafted inputs that the argument fuzzing above cannot produce
+    targets.append(("mg.load(crafted file)", "crafted_file", mg.load))
+    targets.append(("mg.set_rng_state(corrupted state)", "rng_state", mg.set_rng_state))
+    targets.append(("nn.Module.__setattr__", "assign", _assign_then_use))
     for name, cls in _public_functions(nn, nn.__all__):
         if not (inspect.isclass(cls) and issubclass(cls, nn.Module)):
             continue
@@ -229,6 +247,9 @@ def _check_call(target_id, fn, args, kwargs):
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+        grad_mode_kept = mg.is_grad_enabled()
+        mg.set_grad_enabled(True)
+        assert grad_mode_kept, f"{target_id}{_show(args, kwargs)} left gradient recording off"
     STATS["raised"] += 1
     message = str(failure)
     where = f"{target_id}{_show(args, kwargs)} raised {type(failure).__name__}: {message}"
@@ -303,8 +324,23 @@ def test_fuzzed_call_raises_only_documented_errors(target_id, kind, target, data
         fn = getattr(_module_with_state(), target)
     elif kind == "optimizer_method":
         model = _module_with_state()
-        optimizer = data.draw(st.sampled_from(["SGD", "Adam", "AdamW"]), label="optimizer")
+        optimizer = data.draw(st.sampled_from(OPTIMIZERS), label="optimizer")
         fn = getattr(getattr(nn.optim, optimizer)(model.parameters(), lr=0.1), target)
+    elif kind == "crafted_file":
+        _check_call(target_id, target, [_crafted_file(data)], {})
+        return
+    elif kind == "rng_state":
+        _check_call(target_id, target, [_corrupted(mg.get_rng_state(), data)], {})
+        mg.rand(2)                                  # the generator still works afterwards
+        return
+    elif kind == "assign":
+        module = data.draw(st.sampled_from([_module_with_state, lambda: nn.Dense(3, 2),
+                                            lambda: nn.BatchNorm2D(2)]), label="module")()
+        name = data.draw(st.sampled_from(ATTRIBUTE_NAMES), label="attribute")
+        value = data.draw(st.one_of(VALUES, st.builds(nn.Parameter, tensors(np.float32)),
+                                    st.builds(lambda: nn.ReLU())), label="value")
+        _check_call(target_id, target, [module, name, value], {})
+        return
     elif kind == "forward":
         fn = target()
         if data.draw(st.booleans(), label="eval"):
@@ -329,6 +365,45 @@ def test_fuzzed_call_raises_only_documented_errors(target_id, kind, target, data
         for name in data.draw(st.lists(st.sampled_from(names), max_size=2, unique=True)):
             kwargs[name] = data.draw(VALUES, label=name)
     _check_call(target_id, fn, args, kwargs)
+
+
+def _crafted_file(data) -> str:
+    """A real mg.save file with one part of it crafted: an array's .npy header (shape,
+    dtype, version), the JSON manifest (deeply nested or fuzzed), or bytes of the headers."""
+    path = f"crafted-{data.draw(st.integers(0, 9), label='file')}.npz"
+    mg.save({"w": mg.ones(3, 2), "step": 1, "opt": {"m": np.zeros(4)}}, path)
+    with zipfile.ZipFile(path) as archive:
+        entries = {name: archive.read(name) for name in archive.namelist()}
+    name = data.draw(st.sampled_from(sorted(entries)), label="entry")
+    part = data.draw(st.sampled_from(["npy header", "manifest", "bytes"]), label="part")
+    if part == "npy header":
+        header = {"descr": data.draw(st.sampled_from(["<f8", "<f4", "|b1", "<U5", "|O", "<i8",
+                                                      "|V3", "[('a', '|O')]"]), label="descr"),
+                  "fortran_order": data.draw(st.booleans(), label="fortran"),
+                  "shape": tuple(data.draw(st.lists(st.sampled_from(
+                      [0, 1, 3, 2 ** 20, 2 ** 40, 2 ** 62]), max_size=3), label="shape"))}
+        buffer = io.BytesIO()
+        np.lib.format.write_array_header_1_0(buffer, header)
+        entries[name] = buffer.getvalue() + entries[name][128:]
+    elif part == "manifest":
+        depth = data.draw(st.sampled_from([1, 50, 301, 5000, 100_000]), label="depth")
+        text = data.draw(st.sampled_from([
+            '{"format": "minigrad-save", "version": 1, "root": ' + '{"__list__": [' * depth
+            + "1" + "]}" * depth + "}",
+            "[" * depth + "]" * depth, '{"format": "minigrad-save"', "null"]), label="json")
+        buffer = io.BytesIO()
+        np.save(buffer, np.array(text))
+        entries["__minigrad__.npy"] = buffer.getvalue()
+    else:
+        content = bytearray(entries[name])
+        for _ in range(data.draw(st.integers(1, 4), label="edits")):
+            position = data.draw(st.integers(0, min(len(content), 128) - 1), label="at")
+            content[position] = data.draw(st.integers(0, 255), label="byte")
+        entries[name] = bytes(content)
+    with zipfile.ZipFile(path, "w") as archive:
+        for entry, content in entries.items():
+            archive.writestr(entry, content)
+    return path
 
 
 def _corrupted(state, data):
@@ -370,4 +445,7 @@ def test_every_public_name_is_fuzzed():
         obj = getattr(nn, name)
         if inspect.isclass(obj) and issubclass(obj, nn.Module) and name not in CONTAINERS:
             assert f"nn.{name}.forward" in ids
-    assert {"Tensor.sum", "Tensor.__getitem__", "nn.optim.SGD", "nn.data.DataLoader"} <= ids
+    assert {"Tensor.sum", "Tensor.__getitem__", "nn.optim.SGD", "nn.data.DataLoader",
+            "mg.load(crafted file)", "mg.set_rng_state(corrupted state)",
+            "nn.Module.__setattr__", "nn.optim.Optimizer.load_state_dict"} <= ids
+    assert {"SGD", "Adam", "RMSprop", "Adagrad", "Adadelta"} <= set(OPTIMIZERS)

@@ -1,189 +1,408 @@
-"""Training-step benchmark: minigrad vs PyTorch CPU, same models, same weights, same threads.
+"""Training-step benchmark, minigrad vs PyTorch CPU, each framework in a process of its own.
 
-One step = forward + cross-entropy + backward + SGD(momentum 0.9) update, float32 throughout.
-Models: the Keras MNIST CNN (Conv 1->32 3x3, ReLU, Conv 32->64 3x3, ReLU, MaxPool 2, Flatten,
-Dense 9216->128, ReLU, Dense 128->10) at batch 64 and 128, and LeNet-5 (Conv 1->6 5x5 pad 2,
-ReLU, MaxPool 2, Conv 6->16 5x5, ReLU, MaxPool 2, Flatten, Dense 400->120, ReLU,
-Dense 120->84, ReLU, Dense 84->10) at batch 64.
+One step = zero_grad + forward + cross-entropy + backward + SGD update (lr 0.01, no momentum)
++ reading the loss as a Python float; float32 throughout. Workloads (the same models, weights
+and batches as `../shared/bench`'s A, B, C):
+    cnn64, cnn128  Keras MNIST CNN (Conv 1->32 3x3, ReLU, Conv 32->64 3x3, ReLU, MaxPool 2,
+                   Flatten, Dense 9216->128, ReLU, Dense 128->10), batch 64 and 128
+    lenet32        LeNet-5 (Conv 1->6 5x5 pad 2, ReLU, MaxPool 2, Conv 6->16 5x5, ReLU,
+                   MaxPool 2, Flatten, Dense 400->120, ReLU, Dense 120->84, ReLU,
+                   Dense 84->10), batch 32
+    mlp128         MLP 784-256-10, batch 128
 
-minigrad and torch steps alternate inside one process, so background load hits both alike;
-the table reports the median over the timed steps after warm-up. Then minigrad's memory:
-the tracemalloc peak of one step (NumPy reports its buffers to tracemalloc) and the traced
-and resident memory after 1, 50 and 200 steps, which stay flat when each graph is freed.
+How it measures (so that the ratio is what a user running one framework would see):
+- every framework runs in its own worker process (this script with --worker), so the two
+  share no heap, allocator or thread pool; both get the same thread count (OMP/OpenBLAS/MKL
+  environment variables, and torch.set_num_threads), the same weights and the same batch;
+- after warm-up, rounds are interleaved: each round runs a block of steps in every worker,
+  the order rotating from round to round, so drift on a shared machine hits both alike;
+- before each block the controller sleeps 0.3 s (BLAS/OpenMP threads stop spinning) and waits
+  (bounded) until other processes use < 0.25 cores; it measures other processes' CPU use
+  during the block (/proc/stat minus the worker's own CPU time), and a block during which they
+  used > 0.3 cores is marked DISTURBED;
+- reported: median ms/step, spread (25th-75th percentile), the ratio of medians to torch, the
+  paired ratio (median over rounds of the per-round ratio), and the first loss of each
+  framework (they must agree: same network, same weights);
+- memory, in a fresh worker per framework, CNN at batch 128: RSS after building, peak-RSS
+  growth of the first step and of a steady step (the 4th), and RSS after 10, 100 and
+  --memory-steps steps (flat = no leak, no allocator creep).
 
-    python benchmarks/train_step.py                 # threads = all cores, for both
-    python benchmarks/train_step.py --threads 1 --steps 10
+    python benchmarks/train_step.py                         # torch + minigrad, ~5 min
+    python benchmarks/train_step.py --workloads mlp128 --rounds 5 --no-memory
+    python benchmarks/train_step.py --frameworks minigrad   # without torch installed
+
+torch is skipped (with a note) when it is not installed.
 """
 import argparse
+import json
+import math
 import os
+import statistics
+import subprocess
 import sys
 import time
-import tracemalloc
 
-import numpy as np
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-
-import minigrad as mg  # noqa: E402
-import nn  # noqa: E402
-import nn.functional as F  # noqa: E402
-
-
-def keras_cnn(lib):
-    return lib.Sequential(
-        lib.Conv2d(1, 32, 3), lib.ReLU(), lib.Conv2d(32, 64, 3), lib.ReLU(), lib.MaxPool2d(2),
-        lib.Flatten(), lib.Linear(9216, 128), lib.ReLU(), lib.Linear(128, 10))
-
-
-def lenet5(lib):
-    return lib.Sequential(
-        lib.Conv2d(1, 6, 5, padding=2), lib.ReLU(), lib.MaxPool2d(2),
-        lib.Conv2d(6, 16, 5), lib.ReLU(), lib.MaxPool2d(2), lib.Flatten(),
-        lib.Linear(400, 120), lib.ReLU(), lib.Linear(120, 84), lib.ReLU(), lib.Linear(84, 10))
+LR = 0.01
+SPECS = {   # layer tuples: ("conv", C_in, C_out, k, pad), ("maxpool", k), ("dense", in, out)
+    "mnist_cnn": [("conv", 1, 32, 3, 0), ("relu",), ("conv", 32, 64, 3, 0), ("relu",),
+                  ("maxpool", 2), ("flatten",), ("dense", 9216, 128), ("relu",),
+                  ("dense", 128, 10)],
+    "lenet": [("conv", 1, 6, 5, 2), ("relu",), ("maxpool", 2), ("conv", 6, 16, 5, 0),
+              ("relu",), ("maxpool", 2), ("flatten",), ("dense", 400, 120), ("relu",),
+              ("dense", 120, 84), ("relu",), ("dense", 84, 10)],
+    "mlp": [("dense", 784, 256), ("relu",), ("dense", 256, 10)],
+}
+INPUT_SHAPES = {"mnist_cnn": (1, 28, 28), "lenet": (1, 28, 28), "mlp": (784,)}
+MODELS = tuple(SPECS)
+WORKLOADS = {"cnn64": ("mnist_cnn", 64), "cnn128": ("mnist_cnn", 128),
+             "lenet32": ("lenet", 32), "mlp128": ("mlp", 128)}
+TITLES = {"mnist_cnn": "Keras MNIST CNN", "lenet": "LeNet-5", "mlp": "MLP 784-256-10"}
+QUIET_CORES, DISTURBED_CORES, MAX_QUIET_WAIT = 0.25, 0.3, 5.0
 
 
-MODELS = {"Keras MNIST CNN": keras_cnn, "LeNet-5": lenet5}
+# ---------------------------------------------------------------- models, weights, data
+def initial_weights(model: str, seed: int = 0) -> list:
+    """[(W, b), ...] per conv/dense layer: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), PyTorch-style."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    weights = []
+    for layer in SPECS[model]:
+        if layer[0] == "conv":
+            _, c_in, c_out, k, _ = layer
+            shape, fan_in = (c_out, c_in, k, k), c_in * k * k
+        elif layer[0] == "dense":
+            _, fan_in, c_out = layer
+            shape = (c_out, fan_in)
+        else:
+            continue
+        bound = 1 / math.sqrt(fan_in)
+        weights.append((rng.uniform(-bound, bound, shape).astype(np.float32),
+                        rng.uniform(-bound, bound, (c_out,)).astype(np.float32)))
+    return weights
 
 
-def minigrad_trainer(build, images, labels):
-    model = build(nn)
-    optimizer = nn.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+def batch_of(model: str, batch: int, seed: int = 1):
+    """(images float32 (batch, *input shape), labels int64 (batch,))."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    images = rng.random((batch,) + INPUT_SHAPES[model], dtype=np.float32)
+    return images, rng.integers(0, 10, batch).astype(np.int64)
+
+
+def _build(lib, model: str, weights: list, copy_in):
+    layers, params = [], iter(weights)
+    for layer in SPECS[model]:
+        kind = layer[0]
+        if kind == "conv":
+            module = lib.Conv2d(layer[1], layer[2], layer[3], padding=layer[4])
+        elif kind == "dense":
+            module = lib.Linear(layer[1], layer[2])
+        elif kind == "maxpool":
+            module = lib.MaxPool2d(layer[1])
+        else:
+            module = {"relu": lib.ReLU, "flatten": lib.Flatten}[kind]()
+        if kind in ("conv", "dense"):
+            weight, bias = next(params)
+            copy_in(module.weight, weight)
+            copy_in(module.bias, bias)
+        layers.append(module)
+    return lib.Sequential(*layers)
+
+
+def build_minigrad(model: str, weights: list):
+    import nn
+
+    def copy_in(parameter, array):
+        parameter.data[...] = array
+    return _build(nn, model, weights, copy_in)
+
+
+def minigrad_trainer(model: str, batch: int):
+    """A step function for minigrad (what a user's training loop does)."""
+    import minigrad as mg
+    import nn
+    net = build_minigrad(model, initial_weights(model))
+    optimizer = nn.optim.SGD(net.parameters(), lr=LR)
+    images, labels = batch_of(model, batch)
     x, y = mg.tensor(images), mg.tensor(labels)
 
-    def step():
+    def step() -> float:
         optimizer.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        optimizer.step()
-        return loss.item()
-    return model, step
-
-
-def torch_trainer(torch, build, images, labels, source):
-    model = build(torch.nn)
-    with torch.no_grad():                 # the same initial weights as the minigrad model
-        for (name, p), (_, q) in zip(model.named_parameters(), source.named_parameters()):
-            p.copy_(torch.from_numpy(q.data.copy()))
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    x, y = torch.from_numpy(images), torch.from_numpy(labels)
-
-    def step():
-        optimizer.zero_grad()
-        loss = torch.nn.functional.cross_entropy(model(x), y)
+        loss = nn.functional.cross_entropy(net(x), y)
         loss.backward()
         optimizer.step()
         return loss.item()
     return step
 
 
-CLOCK = time.perf_counter
+def torch_trainer(model: str, batch: int):
+    import torch
+
+    def copy_in(parameter, array):
+        with torch.no_grad():
+            parameter.copy_(torch.from_numpy(array))
+    net = _build(torch.nn, model, initial_weights(model), copy_in)
+    optimizer = torch.optim.SGD(net.parameters(), lr=LR)
+    images, labels = batch_of(model, batch)
+    x, y = torch.from_numpy(images), torch.from_numpy(labels)
+
+    def step() -> float:
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(net(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+    return step
 
 
-def timed(step) -> float:
-    start = CLOCK()
+TRAINERS = {"minigrad": minigrad_trainer, "torch": torch_trainer}
+
+
+# ---------------------------------------------------------------- worker process
+def _status_kib(field: str) -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"/proc/self/status has no {field}")
+
+
+def _reset_peak_rss() -> None:
+    with open("/proc/self/clear_refs", "w") as refs:     # Linux >= 4.0: resets VmHWM
+        refs.write("5")
+
+
+def _peak_growth_mib(step) -> float:
+    """Peak RSS during one step above the RSS before it, MiB."""
+    _reset_peak_rss()
+    before = _status_kib("VmRSS")
     step()
-    return CLOCK() - start
+    return (_status_kib("VmHWM") - before) / 1024
 
 
-def memory_profile(step, checkpoints=(1, 50, 200)):
-    """tracemalloc peak of one step, then (steps, traced MiB, RSS MiB) at each checkpoint."""
-    step()                                     # warm: optimizer state exists before tracing
-    tracemalloc.start()
-    base = tracemalloc.get_traced_memory()[0]
-    tracemalloc.reset_peak()
-    step()
-    peak = tracemalloc.get_traced_memory()[1] - base
-    rows, done = [], 1
-    for target in checkpoints:
+def _memory(framework: str, model: str, batch: int, steps: int) -> dict:
+    import gc
+    rss = {"start": _status_kib("VmRSS") / 1024}
+    step = TRAINERS[framework](model, batch)
+    rss["built"] = _status_kib("VmRSS") / 1024
+    cold = _peak_growth_mib(step)
+    for _ in range(2):
+        step()
+    gc.collect()
+    steady = _peak_growth_mib(step)
+    done, after = 4, {}
+    for target in sorted({10, 100, steps}):
         while done < target:
             step()
             done += 1
-        rows.append((target, (tracemalloc.get_traced_memory()[0] - base) / 2**20, rss_mib()))
-    tracemalloc.stop()
-    return peak / 2**20, rows
+        after[target] = _status_kib("VmRSS") / 1024
+    return dict(rss=rss, cold_step_growth=cold, steady_step_growth=steady, rss_after=after,
+                peak_rss=_status_kib("VmHWM") / 1024)
 
 
-def rss_mib() -> float:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+def serve(framework: str, threads: int) -> None:
+    """Worker: build trainers and time blocks of steps on request (JSON lines on stdin)."""
+    if framework == "torch":
+        import torch
+        torch.set_num_threads(threads)
+    step = None
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            if request["cmd"] == "build":
+                step = TRAINERS[framework](request["model"], request["batch"])
+                reply = {"first_loss": step()}
+            elif request["cmd"] == "run":
+                times, stop = [], time.perf_counter() + request.get("max_seconds", 1e9)
+                for _ in range(request["steps"]):      # a busy machine ends blocks early
+                    start = time.perf_counter()
+                    step()
+                    times.append(time.perf_counter() - start)
+                    if start > stop:
+                        break
+                reply = {"times": times}
+            elif request["cmd"] == "memory":
+                reply = _memory(framework, request["model"], request["batch"], request["steps"])
+            else:
+                break
+        except Exception as error:  # noqa: BLE001 - reported to the controller, which stops
+            reply = {"error": f"{type(error).__name__}: {error}"}
+        print(json.dumps(reply), flush=True)
+
+
+# ---------------------------------------------------------------- controller
+class Worker:
+    def __init__(self, framework: str, threads: int):
+        env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
+                   MKL_NUM_THREADS=str(threads))
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        self.framework = framework
+        self.process = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "--worker", framework, "--threads",
+             str(threads)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+
+    def call(self, **request) -> dict:
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{self.framework} worker died (exit {self.process.wait()})")
+        reply = json.loads(line)
+        if "error" in reply:
+            raise RuntimeError(f"{self.framework} worker: {reply['error']}")
+        return reply
+
+    def cpu_seconds(self) -> float:
+        with open(f"/proc/{self.process.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+def _busy_seconds() -> float:
+    with open("/proc/stat") as stat:
+        ticks = [int(t) for t in stat.readline().split()[1:]]
+    return (sum(ticks[:8]) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def _other_load(worker: Worker, action) -> tuple:
+    """Run action(); return (its result, cores used by other processes meanwhile)."""
+    busy, own, start = _busy_seconds(), worker.cpu_seconds(), time.perf_counter()
+    result = action()
+    wall = time.perf_counter() - start
+    other = (_busy_seconds() - busy) - (worker.cpu_seconds() - own)
+    return result, max(0.0, other) / max(wall, 1e-9)
+
+
+def _wait_for_quiet() -> None:
+    time.sleep(0.3)                          # let BLAS/OpenMP worker threads stop spinning
+    deadline = time.perf_counter() + MAX_QUIET_WAIT
+    while time.perf_counter() < deadline:
+        busy, start = _busy_seconds(), time.perf_counter()
+        time.sleep(0.25)
+        if (_busy_seconds() - busy) / (time.perf_counter() - start) < QUIET_CORES:
+            return
+
+
+def _percentile(values: list, q: float) -> float:
+    ordered = sorted(values)
+    position = q * (len(ordered) - 1)
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def time_workload(workers: dict, model: str, batch: int, rounds: int, steps: int,
+                  warmup: int) -> dict:
+    results = {}
+    for name, worker in workers.items():
+        first = worker.call(cmd="build", model=model, batch=batch)["first_loss"]
+        worker.call(cmd="run", steps=warmup)
+        results[name] = dict(first_loss=first, times=[], round_medians=[], loads=[])
+    names = list(workers)
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            _wait_for_quiet()
+            reply, load = _other_load(workers[name], lambda: workers[name].call(
+                cmd="run", steps=steps, max_seconds=3.0))
+            results[name]["times"] += reply["times"]
+            results[name]["round_medians"].append(statistics.median(reply["times"]))
+            results[name]["loads"].append(load)
+    return results
+
+
+def _report(workload: str, results: dict, rows: list) -> None:
+    model, batch = WORKLOADS[workload]
+    reference = results.get("torch")
+    for name, res in results.items():
+        times = res["times"]
+        median = statistics.median(times)
+        spread = f"{1e3 * _percentile(times, 0.25):.2f}-{1e3 * _percentile(times, 0.75):.2f}"
+        ratio = paired = "-"
+        if reference is not None and name != "torch":
+            ratio = f"{median / statistics.median(reference['times']):.2f}"
+            paired = f"{statistics.median(a / b for a, b in zip(res['round_medians'], reference['round_medians'])):.2f}"
+        disturbed = sum(load > DISTURBED_CORES for load in res["loads"])
+        load = (f"{statistics.mean(res['loads']):.2f}"
+                + (f", {disturbed} DISTURBED" if disturbed else ""))
+        rows.append(f"| {TITLES[model]}, B={batch} | {name} | {1e3 * median:.2f} | {spread} | "
+                    f"{ratio} | {paired} | {res['first_loss']:.6f} | {load} |")
+    if reference is not None:
+        for name, res in results.items():
+            if abs(res["first_loss"] - reference["first_loss"]) > 1e-5:
+                rows.append(f"| {TITLES[model]}, B={batch} | **first losses differ**: {name} "
+                            f"{res['first_loss']:.7f} vs torch {reference['first_loss']:.7f} "
+                            "| | | | | | |")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=os.cpu_count())
-    parser.add_argument("--steps", type=int, default=15, help="timed steps per framework")
+    parser.add_argument("--frameworks", default="torch,minigrad")
+    parser.add_argument("--workloads", default=",".join(WORKLOADS),
+                        help=f"comma-separated, from {', '.join(WORKLOADS)}")
+    parser.add_argument("--threads", type=int, default=2, help="for every framework")
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--steps", type=int, default=0,
+                        help="steps per block (default: about 1 s of torch time per block)")
     parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--memory-steps", type=int, default=200)
-    parser.add_argument("--no-torch", action="store_true")
-    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
-                        help="cpu = process CPU time: with --threads 1 it is barely touched by "
-                             "other processes on a busy machine (with more threads it counts "
-                             "spinning BLAS/OpenMP workers, so use wall)")
+    parser.add_argument("--memory-steps", type=int, default=500)
+    parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    global CLOCK
-    CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
+    if args.worker:
+        return serve(args.worker, args.threads)
 
-    from threadpoolctl import threadpool_info, threadpool_limits
-    threadpool_limits(args.threads)
-    torch = None
-    if not args.no_torch:
-        try:
-            import torch
-            torch.set_num_threads(args.threads)
-        except ImportError:
-            print("torch not installed: minigrad only")
-    blas = [f"{i['internal_api']} {i.get('version')} kernel {i.get('architecture')} "
-            f"threads {i['num_threads']}" for i in threadpool_info() if i["user_api"] == "blas"]
-    print(f"numpy {np.__version__}: {'; '.join(blas)}; OPENBLAS_CORETYPE="
-          f"{os.environ.get('OPENBLAS_CORETYPE', '(unset)')} OPENBLAS_L2_SIZE="
-          f"{os.environ.get('OPENBLAS_L2_SIZE', '(unset)')}")
-    if torch is not None:
-        print(f"torch {torch.__version__}: threads {torch.get_num_threads()}")
-    print(f"cpu cores {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}; {args.clock} "
-          f"clock, median of {args.steps} steps after {args.warmup} warm-up steps, minigrad "
-          "and torch alternating; MALLOC_MMAP_THRESHOLD_="
-          f"{os.environ.get('MALLOC_MMAP_THRESHOLD_', '(unset)')}\n")
+    frameworks = [f for f in args.frameworks.split(",") if f]
+    if "torch" in frameworks:
+        import importlib.util
+        if importlib.util.find_spec("torch") is None:
+            print("torch is not installed: minigrad only (pip install torch==2.13.0 to compare)")
+            frameworks.remove("torch")
+    workloads = [w for w in args.workloads.split(",") if w]
+    unknown = [w for w in workloads if w not in WORKLOADS]
+    if unknown:
+        parser.error(f"unknown workloads {unknown}; choose from {', '.join(WORKLOADS)}")
+    default_steps = {"cnn64": 10, "cnn128": 6, "lenet32": 100, "mlp128": 300}
+    print(f"{sys.executable}, {os.cpu_count()} cores, {args.threads} thread(s) per framework, "
+          f"{args.rounds} rounds, load average {os.getloadavg()[0]:.1f}, "
+          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n", flush=True)
 
-    rng = np.random.default_rng(0)
-    print("| model | batch | minigrad ms/step | torch ms/step | minigrad / torch | "
-          "first loss (mg, torch) |")
+    rows = []
+    workers = {name: Worker(name, args.threads) for name in frameworks}
+    try:
+        for workload in workloads:
+            model, batch = WORKLOADS[workload]
+            steps = args.steps or default_steps[workload]
+            results = time_workload(workers, model, batch, args.rounds, steps, args.warmup)
+            _report(workload, results, rows)
+            print(f"done: {workload}", flush=True)
+    finally:
+        for worker in workers.values():
+            worker.close()
+    print("\n| workload | framework | median ms/step | spread (p25-p75) | ratio to torch | "
+          "paired ratio | first loss | other processes (cores) |")
+    print("|---|---|---|---|---|---|---|---|")
+    print("\n".join(rows))
+
+    if args.no_memory:
+        return
+    print(f"\nMemory, {TITLES['mnist_cnn']} B=128, a fresh worker per framework (MiB):\n")
+    print(f"| framework | RSS built | peak growth, first step | peak growth, steady step | "
+          f"RSS after 10 / 100 / {args.memory_steps} steps | peak RSS |")
     print("|---|---|---|---|---|---|")
-    cases = [("Keras MNIST CNN", 64), ("Keras MNIST CNN", 128), ("LeNet-5", 64)]
-    memory_case = None
-    for name, batch in cases:
-        images = rng.standard_normal((batch, 1, 28, 28)).astype(np.float32)
-        labels = rng.integers(0, 10, batch).astype(np.int64)
-        mg.manual_seed(0)
-        model, mg_step = minigrad_trainer(MODELS[name], images, labels)
-        torch_step = None if torch is None else torch_trainer(torch, MODELS[name], images,
-                                                              labels, model)
-        first = (mg_step(), torch_step() if torch_step else float("nan"))
-        for _ in range(args.warmup):
-            mg_step()
-            if torch_step:
-                torch_step()
-        mg_times, torch_times = [], []
-        for _ in range(args.steps):
-            mg_times.append(timed(mg_step))
-            if torch_step:
-                torch_times.append(timed(torch_step))
-        mg_ms = 1000 * float(np.median(mg_times))
-        torch_ms = 1000 * float(np.median(torch_times)) if torch_times else float("nan")
-        print(f"| {name} | {batch} | {mg_ms:.1f} | {torch_ms:.1f} | {mg_ms / torch_ms:.2f} | "
-              f"{first[0]:.4f}, {first[1]:.4f} |", flush=True)
-        if memory_case is None:
-            memory_case = (name, batch, mg_step)
-
-    print(f"load average at the end {os.getloadavg()[0]:.1f}")
-    name, batch, step = memory_case
-    checkpoints = tuple(sorted({1, min(50, args.memory_steps), args.memory_steps}))
-    peak, rows = memory_profile(step, checkpoints)
-    print(f"\nminigrad memory, {name} batch {batch}: peak of one step (tracemalloc) "
-          f"{peak:.1f} MiB")
-    print("| steps | traced MiB held after the step | RSS MiB |")
-    print("|---|---|---|")
-    for steps, traced, rss in rows:
-        print(f"| {steps} | {traced:.1f} | {rss:.1f} |")
+    for name in frameworks:
+        worker = Worker(name, args.threads)
+        try:
+            m = worker.call(cmd="memory", model="mnist_cnn", batch=128, steps=args.memory_steps)
+        finally:
+            worker.close()
+        after = " / ".join(f"{v:.0f}" for _, v in sorted(m["rss_after"].items(),
+                                                          key=lambda kv: int(kv[0])))
+        print(f"| {name} | {m['rss']['built']:.0f} | {m['cold_step_growth']:.0f} | "
+              f"{m['steady_step_growth']:.0f} | {after} | {m['peak_rss']:.0f} |", flush=True)
 
 
 if __name__ == "__main__":

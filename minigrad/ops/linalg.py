@@ -1,4 +1,7 @@
 """Matrix product with NumPy's rules: batched, broadcast batch dims, 1-D operands promoted."""
+import numpy as np
+
+from .. import buffers
 from ..backend import array_module
 from ..function import Function
 from ..tensor import Tensor
@@ -21,6 +24,15 @@ class MatMul(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
+        if (type(x) is np.ndarray and type(y) is np.ndarray and type(grad) is np.ndarray
+                and x.ndim == 2 and y.ndim == 2):
+            # Matrices, the training case (arrays: no create_graph): each gradient in its
+            # input's memory order, so a Linear layer's weight (used as weight.T) gets a
+            # C-ordered gradient like itself and the optimizer's update walks both arrays in
+            # the same order.
+            grad_x = _product_like(x, grad, y.T) if ctx.needs_input_grad[0] else None
+            grad_y = _product_like(y, x.T, grad) if ctx.needs_input_grad[1] else None
+            return grad_x, grad_y
         # Promote 1-D operands (and the gradient) to matrices so one formula serves all cases.
         x2 = reshape(x, (1,) + x.shape) if x.ndim == 1 else x
         y2 = reshape(y, y.shape + (1,)) if y.ndim == 1 else y
@@ -46,3 +58,18 @@ def matmul(a, b):
     if isinstance(a, Tensor) or isinstance(b, Tensor):
         return MatMul.apply(a, b)
     return array_module(a, b).matmul(a, b)
+
+
+def _product_like(like, a, b):
+    """a @ b (2-D NumPy arrays), stored in the memory order of `like` (Fortran or C)."""
+    if like.flags.f_contiguous and not like.flags.c_contiguous:
+        return _matmul(b.T, a.T).T
+    return _matmul(a, b)
+
+
+def _matmul(a, b):
+    """a @ b for matrices; a big result goes into a reused buffer (see buffers.py)."""
+    dtype = np.result_type(a, b)
+    if a.shape[0] * b.shape[1] * dtype.itemsize < buffers.MIN_BYTES:
+        return np.matmul(a, b)
+    return np.matmul(a, b, out=buffers.empty((a.shape[0], b.shape[1]), dtype))

@@ -6,6 +6,7 @@ The lower-case helpers (`reshape`, `permute`, `broadcast_to`, `getitem`, `index_
 """
 import numpy as np
 
+from .. import buffers
 from ..backend import array_module
 from ..function import Function
 from ..tensor import Tensor
@@ -66,6 +67,15 @@ class Reshape(Function):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.shape = x.shape
+        if type(x) is np.ndarray and x.nbytes >= buffers.MIN_BYTES and -1 not in shape:
+            try:
+                return x.reshape(shape, copy=False)
+            except ValueError:
+                # Not expressible as a view, so NumPy would copy into freshly mapped memory.
+                # A big copy (conv's im2col matrix) goes into a reused buffer instead.
+                out = buffers.empty(shape, x.dtype)
+                out.reshape(x.shape)[...] = x          # the same C-order copy as reshape
+                return out
         return x.reshape(shape)
 
     @staticmethod

@@ -112,10 +112,11 @@ class Reducer:
             return                                  # backward outside a synced DDP forward
         if self.state == self.DONE or self.ready[index]:
             raise RuntimeError(
-                f"DistributedDataParallel: parameter {self.names[index]!r} received a second "
-                "gradient after this step's gradients were already averaged (a second "
-                "backward through one forward, e.g. with retain_graph=True); run the forward "
-                "again for each backward, or use no_sync() for all but the last one")
+                f"DistributedDataParallel: parameter {self.names[index]!r} got a second "
+                "gradient in one step: a second backward through one forward (e.g. with "
+                "retain_graph=True), or a loss term that uses a parameter the module's output "
+                "does not; run forward once per backward (no_sync() for all but the last "
+                "backward) and compute the loss from the module's output")
         self.ready[index] = True
         bucket, position = self.location[index]
         grad = self.params[index].grad

@@ -36,6 +36,10 @@ def init(comm=None) -> None:
         raise TypeError(f"init: comm must be an mpi4py communicator (MPI.Comm), got "
                         f"{type(comm).__name__}; pass e.g. MPI.COMM_WORLD")
     _state["comm"] = comm
+    _install_abort_hook()
+
+
+def _install_abort_hook() -> None:
     if not _state["excepthook_installed"]:
         _state["excepthook_installed"] = True
         sys.excepthook = _abort_on_uncaught(sys.excepthook)
@@ -47,12 +51,14 @@ def is_initialized() -> bool:
 
 
 def get_comm(comm=None):
-    """`comm` if given, else the communicator of init() (initialising on first use)."""
+    """`comm` if given, else the communicator of init() (initialising on first use).
+    Either way an uncaught exception will abort the whole job, as after init()."""
     if comm is not None:
         MPI = mpi()
         if not isinstance(comm, MPI.Comm):
             raise TypeError(f"nn.parallel: comm must be an mpi4py communicator (MPI.Comm), got "
                             f"{type(comm).__name__}")
+        _install_abort_hook()
         return comm
     if _state["comm"] is None:
         init()

@@ -113,6 +113,7 @@ def test_a_read_only_file_is_refused_as_open_would_refuse_it(tmp_path):
     assert (path.stat().st_mode & 0o777) == 0o444
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")
 def test_a_read_only_file_is_refused_for_an_unprivileged_user(shared_folder):
     path = os.path.join(shared_folder, "ck.npz")
     mg.save({"step": 1}, path)
@@ -130,6 +131,7 @@ def test_a_read_only_file_is_refused_for_an_unprivileged_user(shared_folder):
     assert sorted(os.listdir(shared_folder)) == ["ck.npz"]
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")
 def test_an_unreadable_file_is_reported_as_unreadable_not_corrupt(shared_folder):
     path = os.path.join(shared_folder, "ck.npz")
     mg.save({"step": 1}, path)

@@ -89,6 +89,7 @@ SAVES_OUTPUT = {
     "max(dim)": lambda x: mg.max(x, dim=0).values if hasattr(mg.max(x, dim=0), "values")
     else mg.max(x, dim=0),
     "max(all)": lambda x: mg.max(x),
+    "norm(dim)": lambda x: x.norm(dim=0),
 }
 
 
@@ -170,7 +171,8 @@ def test_unchanged_saved_output_backward_matches_torch():
                      "sqrt": torch.sqrt, "pow": lambda v: v ** 3,
                      "maximum": lambda v: torch.maximum(v, v * 0.5),
                      "minimum": lambda v: torch.minimum(v, v * 2.0),
-                     "max(dim)": lambda v: torch.max(v, dim=0).values, "max(all)": torch.max}
+                     "max(dim)": lambda v: torch.max(v, dim=0).values, "max(all)": torch.max,
+                     "norm(dim)": lambda v: v.norm(dim=0)}
         torch_fns[name](t).sum().backward()
         np.testing.assert_allclose(x.grad.data, t.grad.numpy(), rtol=1e-12, err_msg=name)
 

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 import minigrad as mg
@@ -157,3 +158,21 @@ def test_readme_data_parallel_example_runs_on_two_ranks(tmp_path):
     accuracies = re.findall(r"2 ranks: test accuracy ([\d.]+)", result.stdout)
     assert len(accuracies) == 1 and float(accuracies[0]) > 0.85, result.stdout
     assert mg.load(tmp_path / "ddp.npz")["epoch"] == 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAS_MLXTEND, reason="needs mlxtend (the examples extra)")
+def test_example_distributed_resume_equals_the_straight_run(tmp_path):
+    options = ["--distributed", "--limit", "256", "--test-size", "100"]
+    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+    for out, epochs, extra in ((straight, "2", []), (resumed, "1", []),
+                               (resumed, "2", ["--resume",
+                                               str(resumed / "mnist_cnn_checkpoint.npz")])):
+        result = run_ranks(2, *options, "--epochs", epochs, "--out", str(out), *extra,
+                           script=EXAMPLE)
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert_printed_once(result.stdout, "resumed from")
+    a, b = (mg.load(out / "mnist_cnn_checkpoint.npz") for out in (straight, resumed))
+    assert a["epoch"] == b["epoch"] == 1
+    for name, value in a["model"].items():
+        assert np.array_equal(value.numpy(), b["model"][name].numpy()), name

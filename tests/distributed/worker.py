@@ -193,6 +193,24 @@ def check_buffers_broadcast(rank: int, world: int) -> None:
     np.testing.assert_allclose(norm.running_var.numpy(), 0.9 * 5.0 + 0.1 * unbiased, rtol=1e-5)
 
 
+def check_sub_communicator(rank: int, world: int) -> None:
+    """DDP over a sub-group: split the world into groups of one rank each, so nothing is
+    averaged across groups and each rank keeps its own gradient."""
+    from mpi4py import MPI
+    sub = MPI.COMM_WORLD.Split(color=rank, key=0)
+    assert parallel.world_size(sub) == 1 and parallel.rank(sub) == 0
+    model = make_model(20 + rank)
+    local = make_model(20 + rank)
+    ddp = parallel.DDP(model, comm=sub)
+    x, y = (t[8 * rank:8 * rank + 8] for t in make_data().tensors)
+    nn.functional.cross_entropy(ddp(x), y).backward()
+    nn.functional.cross_entropy(local(x), y).backward()
+    for param, ref in zip(model.parameters(), local.parameters()):
+        np.testing.assert_array_equal(param.grad.numpy(), ref.grad.numpy())
+    grads = gather(model[0].weight.grad.numpy())
+    assert world == 1 or not np.array_equal(grads[0], grads[1])
+
+
 def scenario_correctness(rank: int, world: int) -> None:
     check_equivalence(rank, world)
     check_equivalence(rank, world, parallel.SyncBatchNorm2D, tolerance=1e-5)
@@ -200,6 +218,7 @@ def scenario_correctness(rank: int, world: int) -> None:
     check_no_sync(rank, world)
     check_unused_parameters(rank, world)
     check_buffers_broadcast(rank, world)
+    check_sub_communicator(rank, world)
 
 
 def scenario_mismatch(rank: int, world: int) -> None:

@@ -12,6 +12,7 @@ from .tensor import Tensor  # first: the op machinery imported by tensor.py need
 import numpy as _np
 
 from . import accelerator, autograd, cuda, hooks, random, return_types
+from ._promotion import get_default_dtype, promote_types, result_type, set_default_dtype
 from .anomaly import detect_anomaly, is_anomaly_enabled
 from ._checks import DimensionError
 from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_like, linspace,
@@ -81,5 +82,18 @@ __all__ = [
     "isfinite", "nan_to_num", "eq", "ne", "lt", "le", "gt", "ge", "isclose", "allclose", "equal",
     "mm", "bmm", "einsum", "prod", "cumsum", "norm", "gather", "scatter", "scatter_add",
     "masked_fill", "sort", "argsort", "topk", "flip", "roll", "repeat", "tile", "diag", "tril",
-    "triu", "t", "split", "chunk", "view_as", "expand_as",
+    "triu", "t", "split", "chunk", "view_as", "expand_as", "set_default_dtype",
+    "get_default_dtype", "result_type", "promote_types", "is_tensor", "is_floating_point",
 ]
+
+
+def is_tensor(obj) -> bool:
+    """True for a minigrad Tensor (nn.Parameter included), as torch.is_tensor."""
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(x) -> bool:
+    """True for a Tensor of a floating dtype, as torch.is_floating_point."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"is_floating_point: expected a Tensor, got {type(x).__name__}")
+    return x.is_floating_point()

@@ -12,18 +12,65 @@ an int tensor + 2.5; PyTorch keeps float32. The rules PyTorch uses, implemented 
 """
 import numpy as np
 
-DEFAULT_FLOAT = np.dtype(np.float32)
+
+
+class _Defaults:
+    """The default floating dtype: what Python floats and float factories give."""
+    __slots__ = ("float",)
+
+    def __init__(self):
+        self.float = np.dtype(np.float32)
+
+
+DEFAULTS = _Defaults()
+
+
+def default_float() -> np.dtype:
+    return DEFAULTS.float
+
+
+def set_default_dtype(dtype) -> None:
+    """The dtype Python floats and float factories give (float32 unless changed), as
+    torch.set_default_dtype; only floating dtypes."""
+    if not isinstance(dtype, (type, np.dtype, str)):
+        raise TypeError(f"set_default_dtype: expected a dtype such as mg.float64, got "
+                        f"{type(dtype).__name__}")
+    try:
+        chosen = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"set_default_dtype: {dtype!r} is not a dtype; use mg.float32 or "
+                        "mg.float64") from None
+    if chosen.kind != "f":
+        raise TypeError(f"set_default_dtype: only floating dtypes can be the default, got "
+                        f"{chosen}")
+    DEFAULTS.float = chosen
+
+
+def get_default_dtype() -> np.dtype:
+    """The dtype Python floats and float factories give (float32 unless changed)."""
+    return DEFAULTS.float
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
-def promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
+def promote_types(a, b) -> np.dtype:
     """The common dtype of two tensors' dtypes (PyTorch's torch.promote_types)."""
+    a, b = _as_dtype(a, "promote_types"), _as_dtype(b, "promote_types")
     if a == b:
         return a
     category_a, category_b = _CATEGORY[a.kind], _CATEGORY[b.kind]
     if category_a != category_b:
         return a if category_a > category_b else b
     return np.promote_types(a, b)
+
+
+def _as_dtype(value, op):
+    try:
+        dtype = np.dtype(value) if isinstance(value, (type, np.dtype, str)) else None
+    except TypeError:
+        dtype = None
+    if dtype is None or dtype.kind not in _CATEGORY:
+        raise TypeError(f"{op}: {value!r} is not a numeric dtype; use e.g. mg.float32")
+    return dtype
 
 
 def _combine(higher, lower):
@@ -49,13 +96,18 @@ def _dtype_and_priority(value):
         return np.dtype(np.int64), 0
     if isinstance(value, complex):
         return np.dtype(np.complex64), 0
-    return DEFAULT_FLOAT, 0
+    return DEFAULTS.float, 0
 
 
 def result_type(*operands) -> np.dtype:
-    """The dtype PyTorch gives an op on `operands` (tensors, arrays, Python numbers)."""
+    """The dtype PyTorch gives an op on `operands` (tensors, arrays, Python numbers), as
+    torch.result_type."""
     by_priority = [None, None, None]
     for value in operands:
+        if not (hasattr(value, "dtype") or isinstance(value, (int, float, complex, np.number,
+                                                              np.bool_))):
+            raise TypeError(f"result_type: expected tensors or numbers, got "
+                            f"{type(value).__name__}")
         dtype, priority = _dtype_and_priority(value)
         current = by_priority[priority]
         by_priority[priority] = dtype if current is None else promote_types(current, dtype)

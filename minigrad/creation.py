@@ -1,4 +1,5 @@
-"""Creation functions. Python floats become float32; arrays keep their dtype.
+"""Creation functions. Python floats become the default dtype (float32 unless
+`mg.set_default_dtype` says otherwise); arrays keep their dtype.
 
 `zeros(2, 3)` and `zeros((2, 3))` both work. Random draws use the shared generator of
 `minigrad.random`, so `mg.manual_seed(n)` makes them reproducible.
@@ -7,10 +8,9 @@ import numpy as np
 
 from . import random as _random
 from ._checks import as_dtype, shape_args
+from ._promotion import default_float
 from .device import as_device
 from .tensor import Tensor
-
-DEFAULT_FLOAT = np.float32
 
 
 def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -33,7 +33,7 @@ def _sizes(shape, op) -> tuple:
 def _filled(shape, value, dtype, requires_grad, op, device=None):
     as_device(device, op)
     dims = _sizes(shape, op)
-    dtype = as_dtype(dtype, op) or DEFAULT_FLOAT
+    dtype = as_dtype(dtype, op) or default_float()
     return Tensor(np.full(dims, value, dtype=dtype), requires_grad=requires_grad)
 
 
@@ -132,7 +132,7 @@ def arange(start, end=None, step=1, dtype=None, device=None,
         raise ValueError("arange: step must not be zero")
     values = np.arange(start, end, step)
     if dtype is None and values.dtype.kind == "f":
-        dtype = DEFAULT_FLOAT
+        dtype = default_float()
     return Tensor(values, requires_grad=requires_grad, dtype=dtype)
 
 
@@ -140,7 +140,7 @@ def randn(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tenso
     """Standard normal samples."""
     as_device(device, "randn")
     dims = _sizes(shape, "randn")
-    dtype = as_dtype(dtype, "randn") or DEFAULT_FLOAT
+    dtype = as_dtype(dtype, "randn") or default_float()
     values = _random.generator().standard_normal(dims).astype(dtype)
     return Tensor(values, requires_grad=requires_grad)
 
@@ -149,7 +149,7 @@ def rand(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     """Uniform samples from [0, 1)."""
     as_device(device, "rand")
     dims = _sizes(shape, "rand")
-    dtype = as_dtype(dtype, "rand") or DEFAULT_FLOAT
+    dtype = as_dtype(dtype, "rand") or default_float()
     values = _random.generator().random(dims).astype(dtype)
     return Tensor(values, requires_grad=requires_grad)
 
@@ -187,7 +187,7 @@ def eye(n: int, m=None, dtype=None, device=None, requires_grad: bool = False) ->
     """The n x m identity matrix (m = n by default). Shapes: out (n, m)."""
     as_device(device, "eye")
     rows, columns = _sizes((n, n if m is None else m), "eye")
-    dtype = as_dtype(dtype, "eye") or DEFAULT_FLOAT
+    dtype = as_dtype(dtype, "eye") or default_float()
     return Tensor(np.eye(rows, columns, dtype=dtype), requires_grad=requires_grad)
 
 
@@ -197,7 +197,7 @@ def linspace(start, end, steps: int, dtype=None, device=None,
     as_device(device, "linspace")
     start, end = (_endpoint(value, name) for name, value in (("start", start), ("end", end)))
     (count,) = _sizes((steps,), "linspace")
-    dtype = as_dtype(dtype, "linspace") or np.dtype(DEFAULT_FLOAT)
+    dtype = as_dtype(dtype, "linspace") or default_float()
     values = np.linspace(start, end, count)
     if dtype.kind in "iu":
         values = np.trunc(values)                   # PyTorch truncates towards zero

@@ -17,13 +17,14 @@ from . import _inplace
 from . import device as _device
 from . import random as _random
 from ._checks import as_dtype, broadcast_shape, check_floating
-from ._promotion import DEFAULT_FLOAT, result_type
+from ._promotion import DEFAULTS, result_type
 from .backend import array_module
 from .hooks import GradHooks, RemovableHandle, add_hook, check_callable
 
 
 def _as_array(data, dtype=None) -> np.ndarray:
-    """Python floats (and lists of them) -> float32; arrays keep their dtype (and device)."""
+    """Python floats (and lists of them) -> the default dtype (float32); arrays keep their
+    dtype (and device)."""
     if isinstance(data, Tensor):
         array = data.data
     elif array_module(data) is not np:          # a CuPy array stays on its device
@@ -37,7 +38,7 @@ def _as_array(data, dtype=None) -> np.ndarray:
             raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__}: {error}; "
                             "pass a number, a (nested) list of numbers or a NumPy array") from None
         if array.dtype == np.float64:
-            array = array.astype(np.float32)
+            array = array.astype(DEFAULTS.float)
     if array.dtype == object or array.dtype.kind in "USVMm":
         raise TypeError(f"tensor: unsupported data of dtype {array.dtype} "
                         f"({type(data).__name__}); use numbers, booleans or numeric arrays")
@@ -58,24 +59,47 @@ def _operand(other):
     return Tensor(other)
 
 
+_FLOATING = frozenset(np.dtype(t) for t in (np.float16, np.float32, np.float64))
+_NUMERIC = _FLOATING | frozenset(np.dtype(t) for t in (np.int8, np.int16, np.int32, np.int64,
+                                                      np.uint8, np.uint16, np.uint32, np.uint64))
+
+
 def promote_operands(x, other, division: bool = False):
     """x (a Tensor) and the other operand, converted to the dtype PyTorch's type promotion
     gives (see _promotion.py); true division of integers gives the default float dtype."""
     kind = type(other)
     dtype = x.data.dtype
     if kind is Tensor:                            # the common cases, decided without a call
-        if other.data.dtype is dtype and (dtype.kind == "f" or not division):
+        if other.data.dtype is dtype and (not division or dtype in _FLOATING):
             return x, other
     elif kind is float:
-        if dtype.kind == "f":
+        if dtype in _FLOATING:
             return x, other
-    elif kind is int and dtype.kind in ("f" if division else "fiu"):
+    elif kind is int and dtype in (_FLOATING if division else _NUMERIC):
         return x, other
     other = _operand(other)
     target = result_type(x, other)
     if division and target.kind in "biu":
-        target = DEFAULT_FLOAT
+        target = DEFAULTS.float
     return _converted(x, target), _converted(other, target)
+
+
+def _no_grad_binary(x, other, ufunc, symbol, reflected=False):
+    """x // other and x % other with PyTorch's dtype promotion and Python's sign rules (the
+    result takes the divisor's sign, as torch.remainder and floor_divide); no gradient."""
+    if isinstance(other, (str, bytes)) or other is None:
+        raise TypeError(f"{symbol}: unsupported operand {type(other).__name__}; use a number "
+                        "or a tensor")
+    x, other = promote_operands(x, other)
+    a, b = x.data, other.data if isinstance(other, Tensor) else other
+    if reflected:
+        a, b = b, a
+    try:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return Tensor._wrap(array_module(x.data).asarray(ufunc(a, b)))
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{symbol}: cannot combine {x.dtype} {x.shape} with "
+                         f"{type(other).__name__} {np.shape(b)}: {error}") from None
 
 
 def _finite(value, name: str, op: str) -> float:
@@ -456,6 +480,18 @@ class Tensor:
         x, other = promote_operands(self, other)
         return Pow.apply(other, x)
 
+    def __floordiv__(self, other):
+        return _no_grad_binary(self, other, np.floor_divide, "//")
+
+    def __rfloordiv__(self, other):
+        return _no_grad_binary(self, other, np.floor_divide, "//", reflected=True)
+
+    def __mod__(self, other):
+        return _no_grad_binary(self, other, np.remainder, "%")
+
+    def __rmod__(self, other):
+        return _no_grad_binary(self, other, np.remainder, "%", reflected=True)
+
     def __matmul__(self, other):
         return F.matmul(self, other)
 
@@ -778,6 +814,9 @@ class Tensor:
 
     def clone(self):
         return F.clone(self)
+
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
 
     def contiguous(self):
         """This tensor (its values are what a contiguous copy would hold)."""

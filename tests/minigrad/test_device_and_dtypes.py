@@ -191,3 +191,47 @@ def test_new_factories_match_torch():
         mg.from_numpy([1.0])
     with pytest.raises(ValueError, match="linspace: negative size"):
         mg.linspace(0, 1, -1)
+
+
+def test_default_dtype_can_be_float64_as_in_torch():
+    assert mg.get_default_dtype() == np.float32
+    mg.set_default_dtype(mg.float64)
+    try:
+        assert mg.tensor([1.5]).dtype == np.float64 and mg.zeros(2).dtype == np.float64
+        assert mg.randn(2).dtype == np.float64 and mg.linspace(0, 1, 3).dtype == np.float64
+        assert (mg.tensor([1, 2]) / 2).dtype == np.float64
+        assert (mg.tensor([1, 2]) * 0.5).dtype == np.float64
+        assert mg.ones(2, dtype=mg.float32).dtype == np.float32
+    finally:
+        mg.set_default_dtype(mg.float32)
+    assert mg.tensor(1.0).dtype == np.float32
+    with pytest.raises(TypeError, match="set_default_dtype: only floating dtypes can be the "
+                                        "default, got int64"):
+        mg.set_default_dtype(mg.int64)
+
+
+def test_result_type_promote_types_and_type_queries_match_torch():
+    torch = pytest.importorskip("torch")
+    pairs = [(mg.ones(2), mg.tensor([1])), (mg.tensor([1]), 2.5), (mg.tensor(1.0), mg.tensor([1]))]
+    for a, b in pairs:
+        ta = torch.from_numpy(np.asarray(a.data))
+        tb = b if isinstance(b, float) else torch.from_numpy(np.asarray(b.data))
+        assert str(mg.result_type(a, b)) == str(torch.result_type(ta, tb)).removeprefix("torch.")
+    assert mg.promote_types(mg.int64, mg.float16) == np.float16
+    assert mg.promote_types(mg.uint8, mg.int8) == np.int16
+    assert mg.is_tensor(mg.ones(1)) and not mg.is_tensor(np.ones(1))
+    assert mg.is_floating_point(mg.ones(1)) and not mg.tensor([1]).is_floating_point()
+    with pytest.raises(TypeError, match="result_type: expected tensors or numbers, got str"):
+        mg.result_type(mg.ones(1), "a")
+
+
+def test_floor_division_and_remainder_follow_python_signs_as_torch():
+    torch = pytest.importorskip("torch")
+    data = np.array([5, -7, 3])
+    ours, theirs = mg.tensor(data), torch.from_numpy(data)
+    for fn in (lambda t: t // 2, lambda t: t % 3, lambda t: 7 % t, lambda t: t // 2.0,
+               lambda t: -8 // t, lambda t: t.float() % -2.5):
+        mine, ref = fn(ours), fn(theirs)
+        np.testing.assert_allclose(mine.data, ref.numpy())
+        assert str(mine.dtype) == str(ref.dtype).removeprefix("torch.")
+    assert (mg.ones(2, requires_grad=True) // 2).requires_grad is False

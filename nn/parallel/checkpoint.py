@@ -36,7 +36,7 @@ def load(path, comm=None):
     failures = [(r, f) for r, f in enumerate(comm.allgather(failure)) if f is not None]
     if failures:
         first_rank, first = failures[0]
-        raise RuntimeError(f"nn.parallel.load: rank {first_rank} could not read {path}: "
-                           f"{first}; on several machines put the file on a shared file system "
+        raise RuntimeError(f"nn.parallel.load: rank {first_rank} could not read the file "
+                           f"({first}); on several machines put it on a shared file system "
                            f"({len(failures)} rank(s) failed)")
     return result

@@ -3,7 +3,9 @@
 Every rank runs the same scenario; a failed check raises, which ends the job (nn.parallel
 aborts every rank on an uncaught exception). Each rank prints `rank R ok SCENARIO` at the end.
 """
+import shutil
 import sys
+import tempfile
 
 import numpy as np
 
@@ -211,6 +213,23 @@ def check_sub_communicator(rank: int, world: int) -> None:
     assert world == 1 or not np.array_equal(grads[0], grads[1])
 
 
+def check_checkpoint_failures(rank: int, world: int) -> None:
+    """A failed write on rank 0, or a file one rank cannot read, raises on every rank."""
+    expect_error(RuntimeError, "nn.parallel.save: rank 0 could not write /no/such/folder/c.npz",
+                 lambda: parallel.save({"step": 1}, "/no/such/folder/c.npz"))
+    folder = parallel.get_comm().bcast(tempfile.mkdtemp() if rank == 0 else None, root=0)
+    parallel.save({"step": 1}, f"{folder}/c.npz")
+    assert parallel.load(f"{folder}/c.npz")["step"] == 1
+    readable_on_rank_0_only = f"{folder}/c.npz" if rank == 0 else f"{folder}/missing.npz"
+    if world > 1:
+        expect_error(RuntimeError, f"rank 1 could not read the file (FileNotFoundError: "
+                     f"load: no such file: {folder}/missing.npz)",
+                     lambda: parallel.load(readable_on_rank_0_only))
+    parallel.barrier()
+    if rank == 0:
+        shutil.rmtree(folder)
+
+
 def scenario_correctness(rank: int, world: int) -> None:
     check_equivalence(rank, world)
     check_equivalence(rank, world, parallel.SyncBatchNorm2D, tolerance=1e-5)
@@ -219,6 +238,7 @@ def scenario_correctness(rank: int, world: int) -> None:
     check_unused_parameters(rank, world)
     check_buffers_broadcast(rank, world)
     check_sub_communicator(rank, world)
+    check_checkpoint_failures(rank, world)
 
 
 def scenario_mismatch(rank: int, world: int) -> None:

@@ -225,6 +225,8 @@ class Tensor:
 
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied)."""
+        if self.requires_grad and autograd.GRAPH_BACKWARD.function is not None:
+            raise autograd.numpy_in_graph_backward_error(autograd.GRAPH_BACKWARD.function)
         return self.data
 
     def item(self):

@@ -161,6 +161,11 @@ def test_third_derivative_of_tanh():
     np.testing.assert_allclose(y.data, -2 * (1 - t ** 2) * (1 - 3 * t ** 2), rtol=1e-12)
 
 
+def _live_nodes() -> int:
+    gc.collect()
+    return sum(isinstance(o, mg.Context) for o in gc.get_objects())
+
+
 def test_plain_backward_records_nothing_and_holds_no_gradient_graph():
     recorded = []
 
@@ -170,17 +175,28 @@ def test_plain_backward_records_nothing_and_holds_no_gradient_graph():
 
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     y = (mg.tanh(x * x) @ x).sum()
+    before = _live_nodes()
     handle = TOOLS.subscribe(Recorder())
     try:
-        y.backward()
-        assert recorded == []                 # no op of the gradient computation was recorded
+        y.backward(retain_graph=True)
+        assert recorded == []                 # no op of the gradient computation ran as an op
     finally:
         handle.remove()
+    assert _live_nodes() == before            # no graph node was made for the gradient
     assert x.grad.grad_fn is None and not x.grad.requires_grad
-    gc.collect()
-    contexts = [o for o in gc.get_objects() if isinstance(o, mg.Context)]
-    assert all(not isinstance(a, mg.Tensor) or a.grad_fn is None or a is not x.grad
-               for c in contexts for a in c.inputs)
+    x.grad = None
+    y.backward(create_graph=True)             # the same graph with create_graph does make them
+    assert _live_nodes() > before and x.grad.grad_fn is not None
+
+
+def test_backward_inputs_limits_accumulation():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    w = mg.tensor([3.0, 4.0], requires_grad=True)
+    h = x * w
+    (h * h).sum().backward(inputs=[w, h])
+    assert x.grad is None
+    np.testing.assert_allclose(w.grad.data, 2 * (x.data * w.data) * x.data)
+    np.testing.assert_allclose(h.grad.data, 2 * h.data)
 
 
 def test_hooks_under_create_graph_get_graph_tensors():
@@ -261,6 +277,23 @@ def test_custom_function_using_numpy_fails_clearly_under_create_graph(function):
     y = function.apply(x).sum()              # the first derivative still works as before
     (g,) = mg.grad(y, x)
     assert g.shape == (2,)
+
+
+def test_custom_function_reading_numpy_of_a_graph_tensor_fails_clearly():
+    class ViaNumpy(mg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad * 2 * mg.tensor(x.numpy() if isinstance(x, mg.Tensor) else x)
+
+    x = mg.tensor([0.5], requires_grad=True, dtype=np.float64)
+    with pytest.raises(RuntimeError, match="ViaNumpy.backward is not twice differentiable"):
+        mg.grad(ViaNumpy.apply(x).sum(), x, create_graph=True)
 
 
 def test_custom_function_saving_an_intermediate_fails_clearly_under_create_graph():

@@ -399,6 +399,8 @@ def test_module_to_double_float_keep_parameter_identity():
     assert weight.dtype == np.float32
     assert model.to(mg.zeros(1).double()) is model and weight.dtype == np.float64
     assert model.to(mg.device("cpu")) is model and model.cpu() is model
+    assert model.double().to("cpu") is model and weight.dtype == np.float64   # device only
+    model.float()
     with pytest.raises(RuntimeError, match="device 'cuda' is not available"):
         model.to("cuda")
     with pytest.raises(RuntimeError, match="not available"):

@@ -2,18 +2,20 @@
 [`ConvTranspose2d`] module — the gradient of conv2d with respect to its input, used as a
 learnable upsampling layer.
 
-Composed from public ops as a plain convolution: insert stride-1 zeros between the input's
-pixels (a pad of a reshaped view), pad the border by dilation*(K-1) - padding (cropping if
-negative), and correlate with the kernel flipped in H and W and with its in/out channel axes
-swapped. The gradient therefore comes from conv2d's. The inserted zeros cost stride^2 times
-the multiplications of a direct col2im; simple and exact.
+Composed from public ops as conv2d's backward is: one matrix product gives, for every input
+pixel, its KH*KW output patches (the "columns"); col2im then adds each kernel offset's
+patch values into the output at stride spacing (per output phase, i.e. row mod SH and column
+mod SW: shifted copies summed on a grid SH x SW times coarser; the phases then interleave by a
+reshape); the border `padding` is cropped. The gradient
+therefore comes from autodiff, and the multiply count equals conv2d's.
 """
 import numpy as np
 
+import minigrad as mg
 from minigrad import Tensor
 
 from . import init
-from .conv import _pair, _tensor, conv2d
+from .conv import _pair, _tensor
 from .module import Module, Parameter
 from .shape import pad
 
@@ -80,20 +82,55 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: "Tensor | None" = None
         raise ValueError(f"{op}: the output would be {tuple(out_size)} for input {x.shape}, "
                          f"kernel {(kh, kw)}, stride {strides}, padding {pads}; use less "
                          "padding")
-    sh, sw = strides
-    if (sh, sw) != (1, 1):
-        # zeros between pixels: (N, C, H, 1, W, 1) -> (N, C, H, SH, W, SW) -> (N, C, H*SH, W*SW),
-        # then drop the zeros after the last row/column
-        spread = pad(x.reshape(n, c_in, h, 1, w, 1), (0, sw - 1, 0, 0, 0, sh - 1))
-        x = spread.reshape(n, c_in, h * sh, w * sw)[:, :, :(h - 1) * sh + 1, :(w - 1) * sw + 1]
-    border = [d * (k - 1) - p for d, k, p in zip(dilations, (kh, kw), pads)]
-    x = pad(x, (border[1], border[1] + extra[1], border[0], border[0] + extra[0]))
     c_out_group = weight.shape[1]
-    # (C_in, C_out/G, KH, KW) flipped -> (G, C_in/G, C_out/G, KH, KW) -> (G, C_out/G, C_in/G, ..)
-    # -> (C_out, C_in/G, KH, KW): the conv2d weight of the same map
-    flipped = weight[:, :, ::-1, ::-1].reshape(groups, c_in // groups, c_out_group, kh, kw)
-    kernel = flipped.permute(0, 2, 1, 3, 4).reshape(groups * c_out_group, c_in // groups, kh, kw)
-    return conv2d(x, kernel, bias, 1, 0, dilations, groups)
+    c_out = c_out_group * groups
+    # columns: (G, C_out/G*KH*KW, C_in/G) @ (G, C_in/G, N*H*W) -> (G, C_out/G*KH*KW, N*H*W)
+    rows = x.permute(1, 0, 2, 3).reshape(groups, c_in // groups, n * h * w)
+    kernels = weight.reshape(groups, c_in // groups, c_out_group * kh * kw).permute(0, 2, 1)
+    columns = (kernels @ rows).reshape(c_out, kh, kw, n, h, w)
+    # col2im: offset (i, j) of the patch of input pixel (y, x) lands at
+    # (y*SH + i*DH, x*SW + j*DW) of the uncropped output. Split the output rows by phase
+    # (row mod SH; columns likewise): within one phase every offset adds a SHIFTED, not
+    # spread, copy of its patch on a grid SH (SW) times coarser, and the phases interleave.
+    full = [size + 2 * p for size, p in zip(out_size, pads)]
+    coarse = [-(-size // s) for size, s in zip(full, strides)]        # ceil(full / stride)
+    phases = []
+    for row_phase in range(strides[0]):
+        for column_phase in range(strides[1]):
+            phases.append(_phase(columns, row_phase, column_phase, strides, dilations, coarse))
+    # (SH*SW, C_out, N, HC, WC) -> (C_out, N, HC, SH, WC, SW) -> (C_out, N, HC*SH, WC*SW)
+    grid = mg.stack(phases).reshape(strides[0], strides[1], c_out, n, coarse[0], coarse[1])
+    out = grid.permute(2, 3, 4, 0, 5, 1).reshape(c_out, n, coarse[0] * strides[0],
+                                                  coarse[1] * strides[1])
+    out = out[:, :, pads[0]:pads[0] + out_size[0], pads[1]:pads[1] + out_size[1]]
+    if bias is not None:
+        out = out + bias.reshape(c_out, 1, 1, 1)
+    return out.permute(1, 0, 2, 3)                        # (C_out, N, OH, OW) -> (N, C_out, ..)
+
+
+def _phase(columns: Tensor, row_phase: int, column_phase: int, strides: tuple,
+           dilations: tuple, coarse: list) -> Tensor:
+    """The output pixels at rows = row_phase (mod SH), columns = column_phase (mod SW): the
+    sum of the patches of the offsets (i, j) with i*DH = row_phase (mod SH) (j likewise),
+    each shifted by (i*DH // SH, j*DW // SW) on the coarse grid.
+
+    Shapes: columns (C_out, KH, KW, N, H, W) -> (C_out, N, HC, WC).
+    """
+    c_out, kh, kw, n, h, w = columns.shape
+    total = None
+    for i in range(kh):
+        if i * dilations[0] % strides[0] != row_phase:
+            continue
+        for j in range(kw):
+            if j * dilations[1] % strides[1] != column_phase:
+                continue
+            top, left = i * dilations[0] // strides[0], j * dilations[1] // strides[1]
+            placed = pad(columns[:, i, j], (left, coarse[1] - left - w,
+                                            top, coarse[0] - top - h))
+            total = placed if total is None else total + placed
+    if total is None:                                     # no offset lands on this phase
+        total = mg.zeros(c_out, n, coarse[0], coarse[1], dtype=columns.dtype)
+    return total
 
 
 class ConvTranspose2D(Module):

@@ -2,7 +2,7 @@
 float64, on hypothesis-drawn inputs (one table, one test per row)."""
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 import minigrad as mg
 import nn
@@ -223,3 +223,42 @@ def test_torch_default_init_matches_torch_distributions():
         limit = 1 / np.sqrt(fan_in)               # kaiming_uniform_(a=sqrt(5)) has this bound too
         assert np.abs(a.data).max() <= limit and bound <= limit
         assert np.abs(a.data).max() > 0.8 * limit, name
+
+
+# Second derivatives: d/d(inputs) <v, d/dx <u, f(x, ...)>> against torch's double backward
+# (functions linear in x alone, such as interpolate, have none: both libraries refuse).
+SECOND_ORDER = ["gelu", "gelu_tanh", "elu", "silu", "softplus", "layer_norm", "group_norm",
+                "normalize", "conv_transpose2d", "binary_cross_entropy_with_logits",
+                "kl_div_batchmean", "smooth_l1_loss", "cross_entropy_weight_ignore_smoothing"]
+
+
+@pytest.mark.parametrize("case", SECOND_ORDER)
+@settings(max_examples=3)
+@given(data=st.data())
+def test_second_derivatives_match_torch(case, data):
+    strategies, ours_fn, theirs_fn = CASES[case]
+    inputs = [data.draw(s, label=f"input {i}") for i, s in enumerate(strategies)]
+    for i in CONSTANT_INPUTS.get(case, ()):
+        inputs[i] = inputs[i].detach()
+    assume(case != "elu" or inputs[0].data.all())      # at 0 the second derivative jumps
+    theirs_inputs = [torch.tensor(t.data, requires_grad=t.requires_grad) for t in inputs]
+    varying = [i for i, t in enumerate(inputs) if t.requires_grad]
+    rng = np.random.default_rng(1)
+    out = ours_fn(*inputs)
+    upstream = rng.standard_normal(out.shape)
+    first = mg.grad((out * mg.tensor(upstream)).sum(), inputs[0], create_graph=True)[0]
+    direction = rng.standard_normal(first.shape)
+    second = mg.grad((first * mg.tensor(direction)).sum(), [inputs[i] for i in varying],
+                     allow_unused=True)
+    t_out = theirs_fn(*theirs_inputs)
+    (t_first,) = torch.autograd.grad((t_out * torch.tensor(upstream)).sum(), theirs_inputs[0],
+                                     create_graph=True)
+    t_second = torch.autograd.grad((t_first * torch.tensor(direction)).sum(),
+                                   [theirs_inputs[i] for i in varying], allow_unused=True)
+    for i, ours, theirs in zip(varying, second, t_second):
+        ours = np.zeros(inputs[i].shape) if ours is None else ours.data
+        theirs = np.zeros(inputs[i].shape) if theirs is None else theirs.numpy()
+        scale = np.abs(theirs).max(initial=0.0)
+        # absolute slack for degenerate draws (constant input: 1/sqrt(eps) amplifies rounding)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-7, atol=1e-7 + 1e-10 * scale,
+                                   err_msg=f"second derivative, input {i}")

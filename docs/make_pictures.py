@@ -9,6 +9,7 @@ Needs the `graphviz` Python package and Graphviz's `dot` program. Writes into do
   mnist_cnn.svg          the Keras MNIST CNN's training graph (batch 128), one cluster per module
   mnist_cnn_collapsed.svg  the same with each layer collapsed into one node
   trace_step_1..4.svg    the backward trace's frames for reused_leaf (the sweep, step by step)
+  gradient_graph.svg     the graph of dy/dw for y = sum(tanh(w*x)), built by mg.grad(create_graph=True)
 """
 import sys
 from pathlib import Path
@@ -78,7 +79,18 @@ def mnist_cnn():
     save(mg.viz.draw_graph(loss, model=model, collapse_modules=True), "mnist_cnn_collapsed")
 
 
+def gradient_graph():
+    """dy/dw for y = sum(tanh(w * x)) built by mg.grad(create_graph=True): the ops of tanh's
+    and mul's backward formulas, (1 - t*t) * grad * x, recorded on top of the forward graph
+    (t = tanh(w * x) is used twice), so the gradient can be differentiated again."""
+    x = mg.tensor(np.array([0.5, -1.0, 2.0]))
+    w = mg.tensor(np.array([1.5, 0.25, -0.5]), requires_grad=True)
+    y = mg.tanh(w * x).sum()
+    (dy_dw,) = mg.grad(y, w, create_graph=True)
+    save(mg.viz.draw_graph(dy_dw, params={"w": w}), "gradient_graph")
+
 if __name__ == "__main__":
     reused_leaf()
     weight_sharing()
     mnist_cnn()
+    gradient_graph()

@@ -11,7 +11,7 @@ Names follow PyTorch's, so `import minigrad as torch` ports most scripts.
 from .tensor import Tensor  # first: the op machinery imported by tensor.py needs the class
 import numpy as _np
 
-from . import accelerator, autograd, cuda, hooks, random, return_types
+from . import accelerator, autograd, autograd_functional, cuda, hooks, random, return_types
 from ._promotion import get_default_dtype, promote_types, result_type, set_default_dtype
 from .anomaly import detect_anomaly, is_anomaly_enabled
 from ._checks import DimensionError
@@ -26,7 +26,7 @@ from .functional import (abs, amax, amin, argmax, argmin, cast, cat, clamp, clip
                          sliding_window, softmax, sqrt, squeeze, stack, std, sum, tanh,
                          transpose, unsqueeze, var, view, where)
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .gradcheck import GradcheckError, gradcheck
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .pointwise import (allclose, ceil, cos, eq, equal, floor, ge, gt, isclose, isfinite, isinf,
                         isnan, le, lt, nan_to_num, ne, round, sign, sin)
 from .products import bmm, cumsum, einsum, mm, norm, prod
@@ -47,6 +47,11 @@ int16 = short = _np.int16
 int32 = int = _np.int32
 int64 = long = _np.int64
 bool_ = bool = _np.bool_
+
+# torch.autograd's names for these (mg.autograd.functional.hessian, mg.autograd.gradgradcheck);
+# set here because those modules import the engine in minigrad/autograd.py
+autograd.functional = autograd_functional
+autograd.gradcheck, autograd.gradgradcheck = gradcheck, gradgradcheck
 
 _DTYPE_NAMES = ["float16", "half", "float32", "float", "float64", "double", "int8", "uint8",
                 "int16", "short", "int32", "int", "int64", "long", "bool_", "bool"]
@@ -72,7 +77,7 @@ __all__ = [
     "get_rng_state", "set_rng_state", "device", "set_default_device", "get_default_device",
     "detect_anomaly", "is_anomaly_enabled", "no_grad", "enable_grad", "set_grad_enabled",
     "is_grad_enabled",
-    "gradcheck", "GradcheckError", "DimensionError", "save", "load",
+    "gradcheck", "gradgradcheck", "GradcheckError", "DimensionError", "save", "load",
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "clip", "pow", "maximum",
     "minimum", "where", "clone", "sum", "mean", "max", "min", "amax", "amin", "var", "std",
     "logsumexp", "softmax", "log_softmax", "argmax", "argmin", "reshape", "view", "transpose",

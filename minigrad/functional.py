@@ -2,13 +2,16 @@
 
 Functions backed by one primitive check their arguments and call `Primitive.apply`; the rest
 (mean, var, softmax, ...) are compositions whose gradients come from the primitives they use.
-Tensor methods are one-line calls into this module.
+Tensor methods are one-line calls into this module. Derivatives of whole functions
+(vjp, jvp, vhp, hvp, jacobian, hessian, as torch.autograd.functional) live in
+autograd_functional.py and are re-exported here.
 """
 import builtins
 import warnings
 
 import numpy as np
 
+from .autograd_functional import hessian, hvp, jacobian, jvp, vhp, vjp
 from ._checks import (DimensionError, broadcast_shape, normalize_dim, normalize_dims, pick_dim,
                       pick_keepdim, reshape_target, shape_args)
 from .ops.elementwise import (Abs, Cast, Clamp, Exp, Log, Maximum, Minimum, Pow, ReLU,
@@ -26,6 +29,7 @@ __all__ = [
     "softmax", "log_softmax", "argmax", "argmin", "reshape", "view", "transpose", "permute",
     "flatten", "squeeze", "unsqueeze", "expand", "matmul", "cat", "stack", "pad", "cast",
     "sliding_window", "clone",
+    "vjp", "jvp", "vhp", "hvp", "jacobian", "hessian",
 ]
 
 

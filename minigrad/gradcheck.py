@@ -9,7 +9,8 @@ agree but the analytic value does not).
 """
 import numpy as np
 
-from .grad_mode import no_grad
+from .autograd import grad as autograd_grad
+from .grad_mode import enable_grad, no_grad
 from .tensor import Tensor
 
 
@@ -267,3 +268,110 @@ def _check_direction(objective, checked, positions, analytic, eps, atol, rtol, s
             f"{abs(predicted - numeric) / max(abs(numeric), 1e-12):.3g} ({shapes}); rerun with "
             "fast_mode=False on a smaller input to find the element",
             "wrong_gradient", positions[0], None, predicted, numeric)
+
+
+def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float = 1e-5,
+                  rtol: float = 1e-3, raise_exception: bool = True, fast_mode: bool = False,
+                  seed: int = 0) -> bool:
+    """Check the second derivatives of `fn` at `inputs` against central differences of its
+    analytic gradient, in float64.
+
+    The function checked is g(inputs, v) = mg.grad(fn(inputs), inputs, grad_outputs=v,
+    create_graph=True): its gradients (by a backward through the backward) are compared with
+    finite differences of g. So every second derivative d^2 <v, fn> / d input_i d input_j is
+    checked, and so is g's dependence on v (the first derivative again).
+
+    Args:
+        fn, inputs:    as for `gradcheck`; the inputs with requires_grad are differentiated
+        grad_outputs:  v, one Tensor per output of `fn` (a Tensor for a single output), or None
+                       for random ones (seeded by `seed`), which are then checked as inputs
+                       too; given ones are checked when they require grad, as PyTorch does
+    Returns True when every entry matches; otherwise raises `GradcheckError` naming the
+    gradient entry, the input (position, shape and element) and both values, or returns False
+    when `raise_exception=False`.
+    """
+    inputs = list(inputs) if isinstance(inputs, (tuple, list)) else [inputs]
+    copies = _promoted(inputs)
+    positions = [i for i, t in enumerate(copies) if isinstance(t, Tensor) and t.requires_grad]
+    if not positions:
+        raise ValueError("gradgradcheck: no input requires grad; create the inputs to check "
+                         "with requires_grad=True")
+    with enable_grad():
+        outputs = _outputs(fn(*copies), "gradgradcheck")
+    vectors = _grad_outputs(grad_outputs, outputs, seed)
+    count = len(copies)
+
+    def first_derivatives(*args):
+        xs, vs = args[:count], args[count:]
+        wrt = [xs[i] for i in positions]
+        with enable_grad():
+            outs = _outputs(fn(*xs), "gradgradcheck")
+            live = [(out, v) for out, v in zip(outs, vs) if out.requires_grad]
+            grads = [None] * len(wrt)
+            if live:
+                grads = autograd_grad([out for out, _ in live], wrt,
+                                      grad_outputs=[v for _, v in live], create_graph=True,
+                                      allow_unused=True)
+        return tuple(Tensor(np.zeros(x.shape)) if g is None else g for g, x in zip(grads, wrt))
+
+    try:
+        gradcheck(first_derivatives, copies + vectors, eps=eps, atol=atol, rtol=rtol,
+                  fast_mode=fast_mode, seed=seed)
+    except GradcheckError as error:
+        if raise_exception:
+            raise _second_order_error(error, copies, positions, vectors) from None
+        return False
+    return True
+
+
+def _grad_outputs(grad_outputs, outputs, seed) -> list:
+    """float64 leaf copies of the given grad_outputs, or random ones that require grad."""
+    if grad_outputs is None:
+        rng = np.random.default_rng(seed + 2)
+        return [Tensor(rng.standard_normal(out.shape), requires_grad=True) for out in outputs]
+    given = list(grad_outputs) if isinstance(grad_outputs, (tuple, list)) else [grad_outputs]
+    if len(given) != len(outputs):
+        raise ValueError(f"gradgradcheck: got {len(given)} grad_outputs for {len(outputs)} "
+                         "outputs of fn; pass one per output (or None for random ones)")
+    vectors = []
+    for i, (v, out) in enumerate(zip(given, outputs)):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"gradgradcheck: grad_outputs[{i}] must be a Tensor, got "
+                            f"{type(v).__name__}")
+        if v.shape != out.shape:
+            raise ValueError(f"gradgradcheck: grad_outputs[{i}] has shape {v.shape} but output "
+                             f"{i} of fn has shape {out.shape}; they must match")
+        vectors.append(Tensor(v.data.astype(np.float64), requires_grad=v.requires_grad))
+    return vectors
+
+
+def _second_order_error(error, copies, positions, vectors) -> GradcheckError:
+    """Restate a gradcheck failure of the first derivatives in the user's terms."""
+    count = len(copies)
+    if error.input_index < count:
+        wrt = f"input {error.input_index}"
+        shape = copies[error.input_index].shape
+    else:
+        wrt = f"grad_outputs {error.input_index - count}"
+        shape = vectors[error.input_index - count].shape
+    if error.element is None:             # fast mode: a directional derivative
+        message = (f"gradgradcheck (fast mode): the derivative of the analytic gradient along a "
+                   f"random direction differs: analytic {error.analytic:.6g}, numeric "
+                   f"{error.numeric:.6g}; rerun with fast_mode=False on a smaller input to find "
+                   "the entry")
+    else:
+        gradient = f"grad of input {positions[error.output_index]}"
+        entry = f"d ({_at(gradient, error.output_element)}) / d {_at(wrt, error.element)}"
+        a, n = error.analytic, error.numeric
+        if error.kind == "nondifferentiable":
+            message = (f"gradgradcheck: the gradient is not differentiable with respect to {wrt} "
+                       f"(shape {shape}) at element {error.element}: the one-sided slopes of "
+                       f"{entry} disagree (analytic {a:.6g}, central difference {n:.6g}); keep "
+                       "test inputs away from the kinks of the gradient")
+        else:
+            what = "second derivative" if error.input_index < count else "gradient"
+            message = (f"gradgradcheck: wrong {what} {entry} ({wrt} has shape {shape}, element "
+                       f"{error.element}): analytic {a:.6g}, numeric {n:.6g}, |difference| "
+                       f"{abs(a - n):.3g}, relative error {abs(a - n) / max(abs(n), 1e-12):.3g}")
+    return GradcheckError(message, error.kind, error.input_index, error.element, error.analytic,
+                          error.numeric, error.output_index, error.output_element)

@@ -19,10 +19,11 @@ except ImportError as error:                      # pragma: no cover - depends o
     raise ImportError("minigrad.testing needs hypothesis: pip install 'minigrad[dev]' "
                       "(or pip install hypothesis)") from error
 
-from .gradcheck import GradcheckError, gradcheck
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .tensor import Tensor
 
-__all__ = ["tensors", "shapes", "broadcastable_shapes", "assert_gradients_match"]
+__all__ = ["tensors", "shapes", "broadcastable_shapes", "assert_gradients_match",
+           "assert_second_derivatives_match"]
 
 
 def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: int = 4):
@@ -129,6 +130,23 @@ def assert_gradients_match(fn, *inputs, eps: float = 1e-6, atol: float = 1e-5,
     """
     try:
         gradcheck(fn, inputs, eps=eps, atol=atol, rtol=rtol, fast_mode=fast_mode)
+    except GradcheckError as error:
+        if error.kind == "nondifferentiable" and skip_nondifferentiable and _in_hypothesis():
+            assume(False)
+        raise AssertionError(str(error)) from None
+
+
+def assert_second_derivatives_match(fn, *inputs, grad_outputs=None, eps: float = 1e-6,
+                                    atol: float = 1e-5, rtol: float = 1e-3,
+                                    skip_nondifferentiable: bool = True) -> None:
+    """Assert the second derivatives of `fn` (a backward through its backward, built with
+    create_graph=True) match central differences of its gradient at `inputs` (mg.gradgradcheck).
+
+    Reports and kinks are handled as in `assert_gradients_match`: a point where the gradient
+    is not differentiable is discarded inside a hypothesis test.
+    """
+    try:
+        gradgradcheck(fn, inputs, grad_outputs=grad_outputs, eps=eps, atol=atol, rtol=rtol)
     except GradcheckError as error:
         if error.kind == "nondifferentiable" and skip_nondifferentiable and _in_hypothesis():
             assume(False)

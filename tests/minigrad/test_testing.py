@@ -147,5 +147,6 @@ def test_public_names_are_the_documented_ones():
     exec("from minigrad.testing import *", namespace)
     public = {name for name in namespace if not name.startswith("__")}
     assert public == set(testing.__all__)
-    assert {"tensors", "shapes", "broadcastable_shapes", "assert_gradients_match"} <= public
+    assert {"tensors", "shapes", "broadcastable_shapes", "assert_gradients_match",
+            "assert_second_derivatives_match"} <= public
     assert not public & {"np", "hnp", "st", "assume", "Tensor", "gradcheck", "GradcheckError"}

@@ -78,7 +78,6 @@ class Reducer:
         self.next_bucket = 0
         self.had_grad = np.zeros(len(params), dtype=np.int32)
         self.seconds_waiting = 0.0                  # time blocked in Waitall, all steps
-        self.steps = 0
 
     def prepare(self, unused: list) -> None:
         """Start a step: expect a gradient for every parameter not in `unused`."""
@@ -160,5 +159,4 @@ class Reducer:
                 else:
                     param.grad.data[...] = average
         self.state = self.DONE
-        self.steps += 1
 

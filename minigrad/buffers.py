@@ -1,20 +1,24 @@
 """Reused big arrays: a small caching allocator for the large buffers every training step needs.
 
 Why: glibc's malloc hands every block of 32 MiB or more straight to the kernel (mmap) and gives
-it back on free (munmap), so an array that size costs page faults and zero-filling each time it
-is made: a conv layer's im2col matrix and its gradient (85 MiB each for the Keras MNIST CNN at
-batch 128) are made again at every step. PyTorch's caching allocator keeps such blocks; this
-module does the same for the few ops that make big arrays (the copy in `reshape`, `matmul`).
+it back on free (munmap), and it returns the freed top of its heap to the kernel too, so a big
+array costs page faults and zero-filling each time it is made: a conv layer's im2col matrix and
+its gradient (85 MiB each for the Keras MNIST CNN at batch 128), its output, ReLU's output and
+gradient (19 MiB each) are made again at every step. PyTorch's caching allocator keeps such
+blocks; this module does the same for the ops that make big arrays in a training step (the
+copy in `reshape`, 2-D `matmul` and its gradients, `relu` and its gradient, the bias `add`,
+max pooling's gradient, col2im).
 
 Safety: a cached array is handed out again only when nothing but this cache refers to it.
 A NumPy view keeps a reference to its base array, so an array that anything still uses,
 directly, through a view, a Tensor or a graph node (saved for backward), is never reused:
-results a user holds are never overwritten. Arrays below `MIN_BYTES` are not cached (glibc
-reuses those itself), and a cached array that has not been reused for `STALE_AFTER` requests
+results a user holds are never overwritten. Arrays below `MIN_BYTES` are not cached (malloc
+serves those cheaply), and a cached array that has not been reused for `STALE_AFTER` requests
 (e.g. a one-off evaluation batch) is released, so the cache holds what the current training
 loop needs and no more, and at most `MAX_BYTES` in all.
 
     buffers.empty((288, 73728), np.float32)   # like np.empty, maybe a reused array
+    buffers.empty_like(a)                     # like np.empty_like, keeping a's axis order
     buffers.clear()                           # release every cached array now
     buffers.cached_bytes()                    # bytes held by the cache (used or free)
 """
@@ -23,7 +27,7 @@ import threading
 
 import numpy as np
 
-MIN_BYTES = 32 * 2**20          # glibc's largest mmap threshold: smaller blocks stay in its heap
+MIN_BYTES = 4 * 2**20           # smaller arrays come and go cheaply from malloc's heap
 MAX_BYTES = 1024 * 2**20        # never cache more than this in all
 STALE_AFTER = 64                # requests without reuse before a free cached array is released
 
@@ -69,6 +73,20 @@ def empty(shape, dtype) -> np.ndarray:
         if cached_bytes() + nbytes <= MAX_BYTES:
             _entries.append([array, _requests])
         return array.view(dtype).reshape(shape)
+
+
+def empty_like(a: np.ndarray, dtype=None) -> np.ndarray:
+    """Like np.empty_like(a) (same shape, same memory order of the axes), maybe reused.
+
+    The axes are laid out in the order of a's strides, so a batch-last (permuted) array gets
+    a batch-last result and elementwise work on the two walks memory in step.
+    """
+    dtype = a.dtype if dtype is None else np.dtype(dtype)
+    if a.size * dtype.itemsize < MIN_BYTES or type(a) is not np.ndarray:
+        return np.empty_like(a, dtype=dtype)
+    order = sorted(range(a.ndim), key=lambda axis: -a.strides[axis])
+    out = empty([a.shape[axis] for axis in order], dtype)
+    return out.transpose([order.index(axis) for axis in range(a.ndim)])
 
 
 def _release_stale() -> None:

@@ -9,6 +9,7 @@ under create_graph and is differentiable again (see function.py's contract).
 """
 import numpy as np
 
+from .. import buffers
 from ..backend import array_module
 from ..function import Function
 from ..tensor import Tensor
@@ -18,6 +19,18 @@ def value(a):
     """The array behind `a` (a Tensor's data; arrays and numbers as they are). For masks and
     other constants computed in backward, whose own derivative is zero."""
     return a.data if isinstance(a, Tensor) else a
+
+
+def _big_float(a) -> bool:
+    """A NumPy float array big enough for buffers.empty_like to reuse memory for it."""
+    return type(a) is np.ndarray and a.dtype.kind == "f" and a.nbytes >= buffers.MIN_BYTES
+
+
+def _big_float_pair(x, y) -> bool:
+    """x big (see _big_float), y an array of x's dtype that broadcasts to x's shape."""
+    return (_big_float(x) and type(y) is np.ndarray and y.dtype == x.dtype
+            and y.ndim <= x.ndim and all(m in (1, n) for m, n in zip(y.shape[::-1],
+                                                                    x.shape[::-1])))
 
 
 def exp(a):
@@ -47,6 +60,8 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx, x, y):
+        if _big_float_pair(x, y):            # e.g. conv's bias add: into a reused buffer
+            return np.add(x, y, out=buffers.empty_like(x))
         return x + y
 
     @staticmethod
@@ -223,11 +238,16 @@ class ReLU(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
+        if _big_float(x):
+            return np.maximum(x, 0, out=buffers.empty_like(x))
         return array_module(x).maximum(x, 0)
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
+        if _big_float_pair(grad, x):
+            positive = np.greater(x, 0, out=buffers.empty_like(x, bool))
+            return np.multiply(grad, positive, out=buffers.empty_like(grad))
         return grad * (value(x) > 0)
 
 

@@ -19,6 +19,8 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
+        if type(x) is np.ndarray and type(y) is np.ndarray and x.ndim == 2 and y.ndim == 2:
+            return _matmul(x, y)
         return array_module(x, y).matmul(x, y)
 
     @staticmethod

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from .. import buffers
 from ..backend import array_module
 from ..function import Function
 from ..tensor import Tensor
@@ -122,10 +123,11 @@ def _max_by_slices(x, dims):
 def _first_max_grad_by_slices(x, out, grad, dims):
     """grad (keepdim shape) sent to the first maximum of each group; NaN counts as the max."""
     xp = array_module(x)
-    result = xp.empty_like(x, dtype=grad.dtype)     # x's layout; every element is written
+    # x's layout (every element is written), in a reused buffer when big (buffers.py)
+    result = (buffers.empty_like if xp is np else xp.empty_like)(x, dtype=grad.dtype)
     has_nan = bool(xp.isnan(out).any()) if out.dtype.kind == "f" else False
     if grad.strides != out.strides:     # one copy into x's layout beats strided reads per slice
-        aligned = xp.empty_like(out, dtype=grad.dtype)
+        aligned = (buffers.empty_like if xp is np else xp.empty_like)(out, dtype=grad.dtype)
         aligned[...] = grad
         grad = aligned
     taken = hit = None

@@ -8,6 +8,7 @@ pixel covered by several windows receives the sum of their gradients.
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .. import buffers
 from ..backend import array_module
 from ..function import Function
 from ..tensor import Tensor
@@ -90,7 +91,8 @@ def _col2im(grad, shape, kernel_size, stride, dilation, padding):
     # after nn.conv2d's single GEMM): each tap's add then walks both arrays in the same
     # order, with long contiguous runs; mixing layouts is ~2x slower.
     order = sorted(range(4), key=lambda axis: -grad.strides[axis])
-    padded = xp.empty([padded_shape[a] for a in order], dtype=grad.dtype)
+    padded = (buffers.empty if xp is np else xp.empty)([padded_shape[a] for a in order],
+                                                      grad.dtype)
     padded = padded.transpose([order.index(a) for a in range(4)])
     taps = [(i, j) for i in range(kh) for j in range(kw)]
     if (sh, sw) == (1, 1):

@@ -102,3 +102,23 @@ def test_training_steps_reuse_the_big_buffers_and_give_the_same_results(monkeypa
         assert loss_a == loss_b
         for a, b in zip(grads_a, grads_b):
             np.testing.assert_array_equal(a, b)
+
+
+def test_empty_like_keeps_the_axis_order_of_its_model():
+    batch_last = np.empty((BIG[1], BIG[0] // 4, 4), np.float32).transpose(2, 0, 1)
+    out = buffers.empty_like(batch_last)
+    assert out.shape == batch_last.shape and out.strides == batch_last.strides
+    assert buffers.empty_like(batch_last, bool).dtype == np.bool_
+
+
+def test_held_outputs_of_big_ops_survive_later_steps():
+    x = mg.randn(*BIG, requires_grad=True)
+    bias = mg.randn(BIG[1])
+    weight = mg.randn(BIG[1], BIG[1])
+    outputs = [mg.relu(x + bias), x @ weight]                 # both MIN_BYTES: cached
+    expected = [o.numpy().copy() for o in outputs]
+    for _ in range(3):
+        y = mg.relu(x * 2 + bias)
+        (y.sum() + (x @ weight).sum()).backward()
+    for output, values in zip(outputs, expected):
+        np.testing.assert_array_equal(output.numpy(), values)

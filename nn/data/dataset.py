@@ -93,11 +93,21 @@ class Subset(Dataset):
         self.dataset = _check_dataset(dataset, "Subset")
         if isinstance(indices, Tensor):
             indices = indices.data
-        self.indices = [int(i) for i in np.asarray(indices).reshape(-1)] \
-            if not isinstance(indices, list) else indices
+        if isinstance(indices, np.ndarray):
+            indices = indices.reshape(-1).tolist() if indices.dtype.kind in "iu" else [indices]
+        try:
+            indices = list(indices)
+        except TypeError:
+            raise TypeError(f"Subset: indices must be a sequence of ints, got "
+                            f"{type(indices).__name__}") from None
+        for i in indices:
+            if isinstance(i, bool) or not isinstance(i, numbers.Integral):
+                raise TypeError(f"Subset: indices must be ints, got {i!r} "
+                                f"({type(i).__name__})")
+        self.indices = indices
         n = len(dataset)
         for i in self.indices:
-            if not -n <= int(i) < n:
+            if not -n <= i < n:
                 raise IndexError(f"Subset: index {i} is out of range for a dataset of {n} "
                                  "samples")
 

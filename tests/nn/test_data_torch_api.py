@@ -59,6 +59,11 @@ def test_subset_and_concat():
         both[13]
     with pytest.raises(IndexError, match="Subset: index 10 is out of range for a dataset of 10"):
         Subset(data, [10])
+    with pytest.raises(TypeError, match=r"Subset: indices must be ints, got inf \(float\)"):
+        Subset(data, [float("inf")])
+    with pytest.raises(TypeError, match="Subset: indices must be a sequence of ints, got float"):
+        Subset(data, float("inf"))
+    assert Subset(data, np.array([1, 2])).indices == [1, 2]
     with pytest.raises(ValueError, match="ConcatDataset: got no datasets"):
         ConcatDataset([])
     with pytest.raises(TypeError, match="must define __len__ and __getitem__, got int"):

@@ -17,8 +17,8 @@ import numpy as np
 from .tensor import Tensor
 
 _SPECIAL_NAMES = {"MatMul": "matmul", "GetItem": "getitem", "ReLU": "relu"}
-MODULE_OF = weakref.WeakKeyDictionary()   # graph node -> module path, set by viz.record_modules
-SHOWN_INPUTS = weakref.WeakKeyDictionary()  # graph node -> {position: tensor drawn there}
+MODULE_OF: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # graph node -> module path, set by viz.record_modules
+SHOWN_INPUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # graph node -> {position: tensor drawn there}
 
 
 _DTYPE_NAMES: dict = {}
@@ -188,7 +188,7 @@ def normalise_names(params, caller: str) -> dict:
     if params is None:
         return {}
     items = params.items() if isinstance(params, dict) else params
-    names = {}
+    names: dict = {}
     try:
         for name, tensor in items:
             if not isinstance(tensor, Tensor):
@@ -343,7 +343,7 @@ def collapse_modules(model: GraphModel, types: dict) -> GraphModel:
                 continue
             seen.add((src, dst))
         merged.edges.append(Edge(src, dst, edge.ctx, edge.position))
-    uses = {}
+    uses: dict = {}
     for edge in merged.edges:
         uses[edge.src] = uses.get(edge.src, 0) + 1
     for node in replacement.values():

@@ -35,7 +35,7 @@ class BackwardObserver:
 def named_tensors(args: tuple, named: dict, caller: str) -> dict:
     """Tensors given as positional Tensors, a dict / (name, tensor) pairs such as
     `model.named_parameters()`, or keywords -> {id(tensor): (name, tensor)}."""
-    chosen = {}
+    chosen: dict = {}
     for position, arg in enumerate(args):
         if isinstance(arg, Tensor):
             chosen.setdefault(id(arg), (f"tensor {position}", arg))

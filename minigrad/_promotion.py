@@ -102,7 +102,7 @@ def _dtype_and_priority(value):
 def result_type(*operands) -> np.dtype:
     """The dtype PyTorch gives an op on `operands` (tensors, arrays, Python numbers), as
     torch.result_type."""
-    by_priority = [None, None, None]
+    by_priority: list = [None, None, None]
     for value in operands:
         if not (hasattr(value, "dtype") or isinstance(value, (int, float, complex, np.number,
                                                               np.bool_))):

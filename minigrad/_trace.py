@@ -5,6 +5,8 @@ Each step is one node in the order backward runs it: the op, the gradient of its
 running sum at that input (`.grad` so far for a leaf, the pending sum for an intermediate
 tensor). For small graphs: arrays with at most `max_elements` elements are printed in full.
 """
+from typing import Any
+
 import numpy as np
 
 from . import _graph
@@ -92,10 +94,10 @@ class BackwardTrace(BackwardObserver):
         self.steps: list[TraceStep] = []
         self.max_elements = max_elements
         self._names = {key: name for key, (name, _) in (names or {}).items()}
-        self._model = None
-        self._edges = {}
-        self._running = {}
-        self._received = {}
+        self._model: Any = None
+        self._edges: dict = {}
+        self._running: dict = {}
+        self._received: dict = {}
 
     # --- observer protocol --------------------------------------------------------------
     def visit(self, node, grad):

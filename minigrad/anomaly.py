@@ -22,6 +22,7 @@ import contextlib
 import linecache
 import os
 import sys
+import types
 import weakref
 
 import numpy as np
@@ -31,7 +32,7 @@ from .hooks import TOOLS
 from .tensor import Tensor
 
 _DEPTH = 0                          # how many detect_anomaly blocks are open
-_SITES = weakref.WeakKeyDictionary()  # graph node -> CreationSite, for ops made in a block
+_SITES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # graph node -> CreationSite, for ops made in a block
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
@@ -61,7 +62,7 @@ def _library_dirs() -> tuple:
 
 def _creation_site(library_dirs: tuple) -> CreationSite | None:
     """The innermost frame outside minigrad/nn (the innermost frame of all as a fallback)."""
-    frame = sys._getframe(2)
+    frame: types.FrameType | None = sys._getframe(2)
     innermost = None
     while frame is not None:
         code = frame.f_code

@@ -368,7 +368,7 @@ def _free(node) -> None:
 
 def _nodes_leading_nowhere(root_nodes, target_nodes: dict, target_ids: dict) -> set:
     """For mg.grad: the nodes from which no target can be reached (their backward is skipped)."""
-    leads = {}
+    leads: dict = {}
     stack = list(root_nodes)
     while stack:
         node = stack[-1]

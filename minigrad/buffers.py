@@ -32,7 +32,7 @@ MAX_BYTES = 1024 * 2**20        # never cache more than this in all
 STALE_AFTER = 64                # requests without reuse before a free cached array is released
 
 _lock = threading.Lock()
-_entries = []                   # [array (1-D uint8), request count when last handed out]
+_entries: list = []                   # [array (1-D uint8), request count when last handed out]
 _requests = 0
 
 

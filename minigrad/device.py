@@ -140,7 +140,7 @@ def parse_to_args(tensor, args: tuple, kwargs: dict):
     (positionally after them, or by keyword); device and dtype also by keyword.
     """
     from ._checks import as_dtype
-    args = list(args)
+    rest = list(args)
     dtype = kwargs.pop("dtype", None)
     target = kwargs.pop("device", None)
     non_blocking = kwargs.pop("non_blocking", False)
@@ -149,23 +149,23 @@ def parse_to_args(tensor, args: tuple, kwargs: dict):
     if kwargs:
         raise TypeError(f"to: unexpected keyword argument(s) {sorted(kwargs)}; use "
                         "to(device=None, dtype=None, non_blocking=False, copy=False)")
-    if args and hasattr(args[0], "grad_fn"):            # to(other): other's device and dtype
-        other = args.pop(0)
+    if rest and hasattr(rest[0], "grad_fn"):            # to(other): other's device and dtype
+        other = rest.pop(0)
         target, dtype = other.device, other.dtype
-    elif args and is_device_like(args[0]):
-        target = args.pop(0)
-        if args and not isinstance(args[0], bool):
-            dtype = args.pop(0)
-    elif args and not isinstance(args[0], bool):
-        dtype = args.pop(0)
-    if len(args) > 2 or any(not isinstance(a, bool) for a in args):
-        raise TypeError(f"to: could not read the arguments {tuple(args)!r}; use to(dtype), "
+    elif rest and is_device_like(rest[0]):
+        target = rest.pop(0)
+        if rest and not isinstance(rest[0], bool):
+            dtype = rest.pop(0)
+    elif rest and not isinstance(rest[0], bool):
+        dtype = rest.pop(0)
+    if len(rest) > 2 or any(not isinstance(a, bool) for a in rest):
+        raise TypeError(f"to: could not read the arguments {tuple(rest)!r}; use to(dtype), "
                         "to(device, dtype) or to(other_tensor), e.g. x.to('cpu') or "
                         "x.to(mg.float64)")
-    if args:
-        non_blocking = args.pop(0)
-    if args:
-        copy = args.pop(0)
+    if rest:
+        non_blocking = rest.pop(0)
+    if rest:
+        copy = rest.pop(0)
     if target is not None:
         as_device(target, "to")
     if isinstance(dtype, str) and not _is_dtype_name(dtype):

@@ -45,7 +45,7 @@ class GradientLedger(BackwardObserver):
         self._every_leaf = not tensors
         self._names = {key: name for key, (name, _) in (tensors or {}).items()}
         self._tensors = {key: tensor for key, (_, tensor) in (tensors or {}).items()}
-        self._entries = {key: [] for key in self._tensors}
+        self._entries: dict = {key: [] for key in self._tensors}
 
     def contribute(self, node, tensor, grad):
         key = id(tensor)
@@ -93,7 +93,7 @@ class GradientLedger(BackwardObserver):
             tensor = self._tensors[key]
             lines.append(f"{self._names[key]} {tensor.shape} {tensor.dtype}: "
                          f"{len(entries)} contribution(s)")
-            shown = list(enumerate(entries, 1))
+            shown: list = list(enumerate(entries, 1))
             if len(shown) > 8:
                 shown = shown[:5] + [None] + shown[-2:]
             width = len(str(len(entries)))

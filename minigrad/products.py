@@ -122,11 +122,11 @@ def einsum(equation: str, *operands):
         operands = tuple(operands[0])
     if not operands:
         raise ValueError("einsum: give at least one operand")
-    operands = [_tensor(t, "einsum") for t in operands]
-    terms, output = _parse(equation, [t.shape for t in operands])
-    dtype = result_type(*operands)
-    operands = [t if t.dtype == dtype else t.to(dtype) for t in operands]
-    return Einsum.apply((tuple(terms), output), *operands)
+    tensors = [_tensor(t, "einsum") for t in operands]
+    terms, output = _parse(equation, [t.shape for t in tensors])
+    dtype = result_type(*tensors)
+    tensors = [t if t.dtype == dtype else t.to(dtype) for t in tensors]
+    return Einsum.apply((tuple(terms), output), *tensors)
 
 
 def _parse(equation: str, shapes: list) -> tuple:
@@ -160,7 +160,7 @@ def _parse(equation: str, shapes: list) -> tuple:
         if len(term) != len(shape):
             raise ValueError(f"einsum: term {term!r} has {len(term)} letters but the operand has "
                              f"shape {tuple(shape)} ({len(shape)} dims)")
-    sizes = {}
+    sizes: dict[str, int] = {}
     for term, shape in zip(expanded, shapes):
         for letter, n in zip(term, shape):
             if sizes.setdefault(letter, n) != n:
@@ -174,7 +174,7 @@ def _parse(equation: str, shapes: list) -> tuple:
             raise ValueError(f"einsum: invalid output {output!r} in {equation!r}: each letter "
                              "must appear once and in some operand")
     else:
-        counts = {}
+        counts: dict[str, int] = {}
         for letter in "".join(expanded):
             counts[letter] = counts.get(letter, 0) + 1
         output = batch + "".join(sorted(c for c, k in counts.items()

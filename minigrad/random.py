@@ -26,7 +26,7 @@ def generator() -> np.random.Generator:
 
 def get_rng_state() -> dict:
     """A copy of the generator's state: a dict of strings and ints that mg.save can store."""
-    return copy.deepcopy(_generator.bit_generator.state)
+    return copy.deepcopy(dict(_generator.bit_generator.state))
 
 
 def set_rng_state(state: dict) -> None:

@@ -320,7 +320,7 @@ def split(x, split_size_or_sections, dim: int = 0) -> tuple:
         (size,) = shape_args((split_size_or_sections,), "split")
         if size <= 0 and n > 0:
             raise ValueError(f"split: split_size must be > 0, got {size}")
-        sizes = [size] * (n // size) + ([n % size] if n % size else []) if n else [0]
+        sizes = tuple([size] * (n // size) + ([n % size] if n % size else [])) if n else (0,)
     bounds = np.cumsum([0, *sizes])
     before = (slice(None),) * axis
     return tuple(getitem(x, before + (slice(int(a), int(b)),))

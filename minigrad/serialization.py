@@ -120,7 +120,7 @@ def save(obj, path) -> None:
     this user may not write raises PermissionError, as `open(path, "wb")` would.
     """
     path = _path(path, "save", "mg.save(obj, path)")
-    arrays = {}
+    arrays: dict = {}
     manifest = {"format": FORMAT, "version": VERSION, "root": _encode(obj, arrays, "obj")}
     target = os.path.realpath(path)          # through a symlink: replace the file it names
     folder = os.path.dirname(target)
@@ -134,7 +134,7 @@ def save(obj, path) -> None:
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
     try:
         with os.fdopen(handle, "wb") as file:
-            np.savez(file, **{MANIFEST_KEY: np.array(json.dumps(manifest))}, **arrays)
+            np.savez(file, **{MANIFEST_KEY: np.array(json.dumps(manifest))}, **arrays)  # type: ignore[arg-type]
             file.flush()
             os.fsync(file.fileno())
         os.chmod(temporary, _file_mode(target))
@@ -270,7 +270,7 @@ def _check_declared_sizes(archive: zipfile.ZipFile, file_size: int, path) -> Non
             elif version == (2, 0):
                 shape, _, dtype = np.lib.format.read_array_header_2_0(member)
             elif version == (3, 0):           # what NumPy writes for non-latin-1 field names
-                shape, _, dtype = np.lib.format._read_array_header(member, version)
+                shape, _, dtype = np.lib.format._read_array_header(member, version)  # type: ignore[attr-defined]
             else:
                 raise ValueError(f"load: {path} is not a minigrad file: entry "
                                  f"{info.filename!r} has .npy format version {version}")

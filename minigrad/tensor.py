@@ -9,12 +9,13 @@ the class; the op machinery (function, autograd, ops, functional), which does, i
 the end of this file, once the class exists, and imports `Tensor` from here at its top.
 """
 import operator
+from typing import Any
 
 import numpy as np
 
 from . import grad_mode
 from . import _inplace
-from . import device as _device
+from .device import CPU, as_device, device as Device, parse_to_args
 from . import random as _random
 from ._checks import as_dtype, broadcast_shape, check_floating
 from ._promotion import DEFAULTS, result_type
@@ -152,6 +153,12 @@ class Tensor:
     """
 
     __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "_version", "_hooks", "__weakref__")
+    data: np.ndarray
+    _grad: "Tensor | None"
+    requires_grad: bool
+    grad_fn: Any                    # the op's Context (minigrad.function), None for leaves
+    _version: int
+    _hooks: Any
     __array_ufunc__ = None          # numpy defers to Tensor's reflected operators
     __hash__ = object.__hash__      # tensors are dict keys (optimizer state, graphs)
 
@@ -602,9 +609,9 @@ class Tensor:
 
     # --- dtype and device ----------------------------------------------------------------------
     @property
-    def device(self) -> _device.device:
+    def device(self) -> Device:
         """Where the data lives: always the CPU here (see minigrad/device.py)."""
-        return _device.CPU
+        return CPU
 
     is_cuda = False
 
@@ -613,7 +620,7 @@ class Tensor:
         `x.to(mg.float64)`, `x.to("cpu")`, `x.to(device, dtype)`, `x.to(other_tensor)`,
         with `copy=True` for a new tensor even when nothing changes. Differentiable between
         floating dtypes; any device but the CPU raises (minigrad runs on the CPU only)."""
-        dtype, copy = _device.parse_to_args(self, args, kwargs)
+        dtype, copy = parse_to_args(self, args, kwargs)
         out = self if dtype is None else F.cast(self, dtype)
         if copy and out is self:
             out = F.clone(self)
@@ -629,7 +636,7 @@ class Tensor:
 
     def cuda(self, device=None, non_blocking=False) -> "Tensor":
         """Raises: minigrad has no GPU backend (mg.cuda.is_available() is False)."""
-        _device.as_device("cuda" if device is None else device, "cuda")
+        as_device("cuda" if device is None else device, "cuda")
         return self
 
     def float(self) -> "Tensor":

@@ -41,7 +41,7 @@ def broadcastable_shapes(shape, min_dims: int = 0, max_dims=None, min_side: int 
 
 def _blocked_intervals(avoid, margin: float) -> list:
     """The open intervals (p - margin, p + margin) around the points, merged where they meet."""
-    blocks = []
+    blocks: list[list[float]] = []
     for point in sorted(float(p) for p in avoid):
         if blocks and point - margin <= blocks[-1][1]:
             blocks[-1][1] = point + margin

@@ -134,7 +134,7 @@ def render(model, show_shapes: bool = True, show_grads: bool = False, max_depth=
     out = ["digraph minigrad {"] + ["  " + line for line in _HEADER]
     if title:
         out.append(f"  label={_quote(title)}; labelloc=t;")
-    members = {}
+    members: dict = {}
     if modules is not None:
         for node in visible_ops + tensors:
             if node.module is not None:
@@ -173,11 +173,11 @@ def _cut_marker(model, visible: set, hidden: int, max_depth) -> list:
 
 def _clusters(members: dict, types: dict, statements: dict) -> list:
     """Nested `subgraph cluster_...` blocks, one per module path holding shown nodes."""
-    paths = set()
+    paths: set = set()
     for path in members:
         parts = path.split(".")
         paths.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
-    children = {}
+    children: dict = {}
     for path in sorted(paths):
         parent = path.rsplit(".", 1)[0] if "." in path else ""
         children.setdefault(parent, []).append(path)
@@ -234,11 +234,13 @@ def to_dot(y, params=None, show_shapes: bool = True, show_grads: bool = False, m
     if collapse_modules and model is None:
         raise ValueError("to_dot: collapse_modules=True needs the model whose modules to "
                          "collapse; pass model=...")
-    modules, extra, labels = None, {}, {}
+    modules: dict | None = None
+    extra: dict = {}
+    labels: dict = {}
     if model is not None and (group_by_module or collapse_modules):
         modules = _graph.assign_modules(graph, model, names)
     if collapse_modules:
-        graph = _graph.collapse_modules(graph, modules)
+        graph = _graph.collapse_modules(graph, modules or {})
         extra = {node_id: _MODULE_NODE for node_id in graph.op_counts}
         labels = {node_id: [f"{count} op" + ("s" if count > 1 else "")]
                   for node_id, count in graph.op_counts.items()}
@@ -306,7 +308,7 @@ class _ModuleRecorder:
 
     def __init__(self, stack: list):
         self.stack = stack
-        self.origin = {}          # id(tensor made outside the graph) -> (it, the module input)
+        self.origin: dict = {}          # id(tensor made outside the graph) -> (it, the module input)
 
     def add_source(self, tensor) -> None:
         self.origin.setdefault(id(tensor), (tensor, tensor))

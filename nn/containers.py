@@ -167,7 +167,7 @@ class ModuleDict(Module):
     def update(self, modules) -> None:
         """Add (or replace) modules from a dict or an iterable of (name, module) pairs."""
         if isinstance(modules, dict):
-            pairs = modules.items()
+            pairs: list = list(modules.items())
         elif isinstance(modules, (list, tuple)) or hasattr(modules, "__iter__") \
                 and not isinstance(modules, (str, Module)):
             pairs = list(modules)

@@ -447,7 +447,7 @@ def kl_div(input: Tensor, target, size_average=None, reduce=None, reduction: str
 class _Loss(Module):
     """A loss module: holds the reduction ("mean", "sum" or "none")."""
 
-    reductions = REDUCTIONS
+    reductions: tuple[str, ...] = REDUCTIONS
 
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__()

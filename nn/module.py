@@ -254,7 +254,7 @@ class Module:
             raise TypeError(f"get_submodule: target must be a dotted name (str), got "
                             f"{type(target).__name__}")
         module = self
-        walked = []
+        walked: list[str] = []
         for name in target.split(".") if target else []:
             child = module._modules.get(name)
             if child is None:

@@ -121,7 +121,7 @@ class _BatchNorm(Module):
     are used in eval mode too.
     """
 
-    input_dims = (4,)
+    input_dims: tuple[int, ...] = (4,)
     input_shape = "(N, C, H, W)"
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: "float | None" = 0.1,

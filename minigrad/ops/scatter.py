@@ -43,6 +43,6 @@ class Scatter(Function):
 def mesh_index(index: np.ndarray, dim: int) -> tuple:
     """The NumPy index that reads x.gather(dim, index): `index` on axis `dim`, the position
     itself on every other axis. Shapes: index (*i) -> a tuple of arrays broadcasting to i."""
-    positions = list(np.indices(index.shape, sparse=True))
+    positions: list = list(np.indices(index.shape, sparse=True))
     positions[dim] = index
     return tuple(positions)

@@ -36,9 +36,6 @@ class Dataset:
     def __add__(self, other) -> "ConcatDataset":
         return ConcatDataset([self, other])
 
-    def __add__(self, other) -> "ConcatDataset":
-        return ConcatDataset([self, other])
-
 
 class TensorDataset(Dataset):
     """Samples are the rows of equally long tensors: `dataset[i] == (t[i] for t in tensors)`.

@@ -6,6 +6,7 @@ a resumed run continue it). `num_workers=N` loads the batches in N worker proces
 `nn.data.worker`); the batches and their order are the same as with `num_workers=0`.
 """
 import numbers
+from typing import Any
 
 import numpy as np
 
@@ -74,6 +75,14 @@ class DataLoader:
         a list of batched Tensors when samples are tuples, e.g. [(N, 1, 28, 28), (N,)], else
         one batched Tensor (see default_collate). len(loader) is the number of batches.
     """
+
+    dataset: Any
+    batch_size: Any
+    shuffle: bool
+    sampler: Any
+    batch_sampler: Any
+    drop_last: bool
+    generator: Any
 
     def __init__(self, dataset, batch_size: int = 1, shuffle: bool | None = None,
                  sampler=None, batch_sampler=None, num_workers: int = 0, collate_fn=None,

@@ -13,6 +13,7 @@ import queue
 import random
 import signal
 import traceback
+from typing import Any
 from dataclasses import dataclass
 
 import numpy as np
@@ -122,7 +123,7 @@ class WorkerPool:
 
     def __init__(self, fetch, collate, dataset, num_workers: int, seed: int, worker_init_fn,
                  context, timeout: float):
-        ctx = multiprocessing.get_context(context) if isinstance(context, (str, type(None))) \
+        ctx: Any = multiprocessing.get_context(context) if isinstance(context, (str, type(None))) \
             else context
         self.timeout = timeout
         self.results = ctx.Queue()

@@ -18,6 +18,7 @@ import warnings
 import weakref
 from bisect import bisect_right
 from collections import Counter
+from typing import Any
 
 from .optimizer import Optimizer
 
@@ -69,13 +70,13 @@ def _track_optimizer_steps(optimizer: Optimizer) -> None:
     owner = weakref.ref(optimizer)       # no reference cycle optimizer -> step -> optimizer
 
     def recording_step(*args, **kwargs):
-        opt = owner()
+        opt: Any = owner()
         opt._opt_called = True
         return method(opt, *args, **kwargs)
 
-    recording_step._records_calls = True
+    setattr(recording_step, "_records_calls", True)
     recording_step.__doc__ = method.__doc__
-    optimizer.step = recording_step
+    setattr(optimizer, "step", recording_step)
 
 
 class LRScheduler:
@@ -86,6 +87,13 @@ class LRScheduler:
 
     # Flags used while computing a rate; not part of the saved state.
     _transient = ("optimizer", "_in_step", "_is_initial")
+    optimizer: Optimizer
+    base_lrs: list
+    last_epoch: int
+    _step_count: int
+    _in_step: bool
+    _is_initial: bool
+    _last_lr: list
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         name = type(self).__name__
@@ -500,7 +508,7 @@ class ReduceLROnPlateau(LRScheduler):
             return value < (best * (1.0 - t) if self.threshold_mode == "rel" else best - t)
         return value > (best * (t + 1.0) if self.threshold_mode == "rel" else best + t)
 
-    def step(self, metrics, epoch: int | None = None) -> None:
+    def step(self, metrics, epoch: int | None = None) -> None:  # type: ignore[override]  # torch's signature
         """Record this epoch's metric (a number or a 0-d Tensor) and reduce the rate if it has
         stalled."""
         try:

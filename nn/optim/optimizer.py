@@ -98,7 +98,7 @@ class Optimizer:
         self.params = params
         self.defaults = dict(defaults)
         self.param_groups = [dict(defaults, params=params)]
-        self.state = {}
+        self.state: dict = {}
 
     @property
     def hyperparameters(self) -> dict:

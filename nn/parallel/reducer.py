@@ -37,7 +37,9 @@ class Bucket:
 def assign_buckets(params: list, bucket_bytes: int) -> list:
     """Lists of parameter indices, last parameter first, each list one dtype and at most
     `bucket_bytes` (a parameter bigger than that gets a bucket of its own)."""
-    buckets, current, current_bytes = [], {}, {}        # open bucket and its bytes per dtype
+    buckets: list = []
+    current: dict = {}
+    current_bytes: dict = {}        # open bucket and its bytes per dtype
     for index in reversed(range(len(params))):
         data = params[index].data
         dtype = data.dtype.str

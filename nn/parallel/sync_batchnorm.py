@@ -61,7 +61,7 @@ class SyncBatchNorm2D(BatchNorm2D):
         out: (N, C, H, W)
     """
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  comm=None):
         super().__init__(num_features, eps, momentum)
         self.comm = comm

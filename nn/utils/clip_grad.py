@@ -27,7 +27,7 @@ def _norm_order(norm_type, op: str) -> float:
     if isinstance(norm_type, str) and norm_type.lower() == "inf":
         return math.inf
     if isinstance(norm_type, bool) or not isinstance(norm_type, numbers.Real) \
-            or not norm_type >= 0:
+            or not float(norm_type) >= 0:
         raise ValueError(f"{op}: norm_type must be a number >= 0 or 'inf', got {norm_type!r}")
     return float(norm_type)
 

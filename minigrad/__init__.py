@@ -9,6 +9,7 @@
 Names follow PyTorch's, so `import minigrad as torch` ports most scripts.
 """
 from .tensor import Tensor  # first: the op machinery imported by tensor.py needs the class
+import builtins as _builtins
 import numpy as _np
 
 from . import accelerator, autograd, autograd_functional, cuda, hooks, random, return_types
@@ -92,12 +93,12 @@ __all__ = [
 ]
 
 
-def is_tensor(obj) -> bool:
+def is_tensor(obj) -> _builtins.bool:
     """True for a minigrad Tensor (nn.Parameter included), as torch.is_tensor."""
     return isinstance(obj, Tensor)
 
 
-def is_floating_point(x) -> bool:
+def is_floating_point(x) -> _builtins.bool:
     """True for a Tensor of a floating dtype, as torch.is_floating_point."""
     if not isinstance(x, Tensor):
         raise TypeError(f"is_floating_point: expected a Tensor, got {type(x).__name__}")

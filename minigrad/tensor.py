@@ -8,6 +8,7 @@ Import order (the one way the Tensor <-> Function cycle is broken): this module 
 the class; the op machinery (function, autograd, ops, functional), which does, is imported at
 the end of this file, once the class exists, and imports `Tensor` from here at its top.
 """
+import builtins
 import operator
 from typing import Any
 
@@ -824,7 +825,7 @@ class Tensor:
     def clone(self):
         return F.clone(self)
 
-    def is_floating_point(self) -> bool:
+    def is_floating_point(self) -> builtins.bool:
         return self.data.dtype.kind == "f"
 
     def contiguous(self):

@@ -51,8 +51,10 @@ bool_ = bool = _np.bool_
 
 # torch.autograd's names for these (mg.autograd.functional.hessian, mg.autograd.gradgradcheck);
 # set here because those modules import the engine in minigrad/autograd.py
-autograd.functional = autograd_functional
-autograd.gradcheck, autograd.gradgradcheck = gradcheck, gradgradcheck
+for _name, _value in (("functional", autograd_functional), ("gradcheck", gradcheck),
+                      ("gradgradcheck", gradgradcheck)):
+    setattr(autograd, _name, _value)
+del _name, _value
 
 _DTYPE_NAMES = ["float16", "half", "float32", "float", "float64", "double", "int8", "uint8",
                 "int16", "short", "int32", "int", "int64", "long", "bool_", "bool"]

@@ -271,7 +271,7 @@ def jacobian(func, inputs, create_graph: bool = False, strict: bool = False,
 
 def _jacobian_blocks(index: int, output: Tensor, inputs, create_graph: bool, strict: bool):
     """d output / d input_j for every j, each of shape output.shape + input_j.shape."""
-    rows = [[] for _ in inputs]
+    rows: list[list] = [[] for _ in inputs]
     reached = [False] * len(inputs)
     flat_size = output.numel()
     for k in range(flat_size):

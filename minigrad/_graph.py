@@ -205,8 +205,7 @@ def normalise_names(params, caller: str) -> dict:
     return names
 
 
-def build(root, names: dict | None = None, caller: str = "to_dot",
-          output_shape=None, output_dtype=None) -> GraphModel:
+def build(root, names: dict | None = None, output_shape=None, output_dtype=None) -> GraphModel:
     """Walk the graph that produced `root` (a Tensor, or a Context with the output's shape
     and dtype given) and return its GraphModel. A graph that backward() freed keeps its
     structure (only the saved arrays are gone), so it is drawn the same."""

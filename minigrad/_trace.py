@@ -104,7 +104,7 @@ class BackwardTrace(BackwardObserver):
         model = self._model
         if model is None or node not in model.op_of or model.op_of[node].id == "op0":
             # the first node of a backward() call: the whole graph is still intact
-            model = _graph.build(node, self._names, "trace_backward", grad.shape, grad.dtype)
+            model = _graph.build(node, self._names, grad.shape, grad.dtype)
             self._model, self._edges = model, model.edge_index()
             self._running, self._received = {}, {}
         op = model.op_of[node]

@@ -39,7 +39,7 @@ def _as_array(data, dtype=None) -> np.ndarray:
         except (ValueError, TypeError) as error:
             raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__}: {error}; "
                             "pass a number, a (nested) list of numbers or a NumPy array") from None
-        if array.dtype == np.float64:
+        if array.dtype == np.float64 and dtype is None:    # with dtype=: no float32 detour
             array = array.astype(DEFAULTS.float)
     if array.dtype == object or array.dtype.kind in "USVMm":
         raise TypeError(f"tensor: unsupported data of dtype {array.dtype} "

@@ -230,7 +230,7 @@ def to_dot(y, params=None, show_shapes: bool = True, show_grads: bool = False, m
     if params is None and model is not None:
         params = list(model.named_parameters())
     names = _graph.normalise_names(params, "to_dot")
-    graph = _graph.build(y, names, "to_dot")
+    graph = _graph.build(y, names)
     if collapse_modules and model is None:
         raise ValueError("to_dot: collapse_modules=True needs the model whose modules to "
                          "collapse; pass model=...")

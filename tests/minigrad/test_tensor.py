@@ -359,3 +359,10 @@ def test_empty_tensors_forward_and_backward(fn, reference):
     np.testing.assert_array_equal(out.data, expected)
     out.backward(np.ones(out.shape))
     assert x.grad.shape == (0, 3)
+
+
+def test_python_floats_with_dtype_float64_keep_full_precision():
+    value = 1.000001229510657                    # not representable in float32
+    assert mg.tensor(value, dtype=mg.float64).item() == value
+    assert mg.tensor([value, 2.0], dtype=np.float64).data[0] == value
+    assert mg.tensor(value).dtype == np.float32  # without dtype: the default float dtype

@@ -21,6 +21,7 @@ from .ops.reduce import Max, Sum
 from .ops.shape import Cat, Expand, GetItem, Pad, Permute, Reshape
 from .ops.window import SlidingWindow, window_output_size
 from . import return_types
+from .backend import array_module
 from .tensor import Tensor, promote_operands
 
 __all__ = [
@@ -229,7 +230,7 @@ def amax(x, dim=(), keepdim=False, *, axis=None, keepdims=None):
 def amin(x, dim=(), keepdim=False, *, axis=None, keepdims=None):
     """The smallest value over `dim` (see amax); the gradient goes to the first minimum."""
     x, dims, keepdim = _amax_args(x, dim, keepdim, axis, keepdims, "amin")
-    return -Max.apply(-x, dims, keepdim)
+    return _smallest(x, dims, keepdim)
 
 
 def _amax_args(x, dim, keepdim, axis, keepdims, op):
@@ -237,6 +238,14 @@ def _amax_args(x, dim, keepdim, axis, keepdims, op):
                                        op)
     _check_nonempty(x, dims, op)
     return x, dims, keepdim
+
+
+def _smallest(x, dims, keepdim):
+    """min over dims: -max(-x) for floats (so the gradient goes to the first minimum); a plain
+    NumPy min for integers and bools, where negation would wrap (uint8) or fail (bool)."""
+    if x.dtype.kind in "fc":
+        return -Max.apply(-x, dims, keepdim)
+    return Tensor._wrap(array_module(x.data).asarray(x.data.min(axis=dims, keepdims=keepdim)))
 
 
 def _extreme(x, dim, keepdim, axis, keepdims, op):
@@ -248,7 +257,7 @@ def _extreme(x, dim, keepdim, axis, keepdims, op):
             raise TypeError(f"{op}: keepdim needs a dim, e.g. {op}(x, dim=1, keepdim=True)")
         dims = tuple(range(x.ndim))
         _check_nonempty(x, dims, op)
-        return Max.apply(x, dims, False) if op == "max" else -Max.apply(-x, dims, False)
+        return Max.apply(x, dims, False) if op == "max" else _smallest(x, dims, False)
     if isinstance(dim, (tuple, list)):
         raise TypeError(f"{op}: dim must be one int, got {dim!r}: {op}(x, dim) reduces one dim "
                         f"and returns (values, indices), as PyTorch; for several dims use "
@@ -260,7 +269,7 @@ def _extreme(x, dim, keepdim, axis, keepdims, op):
         values = Max.apply(x, dims, keepdim)
         picked = np.argmax(x.data, axis=axis, keepdims=keepdim) if x.ndim else np.array(0)
     else:
-        values = -Max.apply(-x, dims, keepdim)
+        values = _smallest(x, dims, keepdim)
         picked = np.argmin(x.data, axis=axis, keepdims=keepdim) if x.ndim else np.array(0)
     result = return_types.max if op == "max" else return_types.min
     return result(values, Tensor(picked.astype(np.int64, copy=False)))

@@ -204,3 +204,13 @@ def test_max_dim_matches_torch():
             theirs = getattr(torch.tensor(data), name)(dim)
             np.testing.assert_array_equal(ours.values.data, theirs.values.numpy())
             np.testing.assert_array_equal(ours.indices.data, theirs.indices.numpy())
+
+
+def test_min_of_unsigned_and_bool_tensors_does_not_wrap():
+    x = mg.tensor(np.array([[0, 3], [2, 1]], np.uint8))
+    assert mg.min(x).item() == 0 and x.amin().item() == 0
+    values, indices = x.min(dim=1)
+    np.testing.assert_array_equal(values.data, [0, 1])
+    np.testing.assert_array_equal(indices.data, [0, 1])
+    assert values.dtype == np.uint8
+    assert mg.tensor([True, False]).min().item() is False

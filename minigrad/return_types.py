@@ -2,11 +2,30 @@
 
 `values, indices = mg.max(x, dim=1)` unpacks; `mg.max(x, 1).indices` names the field.
 """
-from collections import namedtuple
+from typing import TYPE_CHECKING, NamedTuple
 
-max = namedtuple("max", ["values", "indices"])
-min = namedtuple("min", ["values", "indices"])
-sort = namedtuple("sort", ["values", "indices"])
-topk = namedtuple("topk", ["values", "indices"])
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+
+class max(NamedTuple):
+    values: "Tensor"
+    indices: "Tensor"
+
+
+class min(NamedTuple):
+    values: "Tensor"
+    indices: "Tensor"
+
+
+class sort(NamedTuple):
+    values: "Tensor"
+    indices: "Tensor"
+
+
+class topk(NamedTuple):
+    values: "Tensor"
+    indices: "Tensor"
+
 
 __all__ = ["max", "min", "sort", "topk"]

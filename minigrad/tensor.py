@@ -10,9 +10,10 @@ the end of this file, once the class exists, and imports `Tensor` from here at i
 """
 import builtins
 import operator
-from typing import Any
+from typing import Any, Callable, Iterator, Sequence, TypeAlias, overload
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from . import grad_mode
 from . import _inplace
@@ -22,9 +23,14 @@ from ._checks import as_dtype, broadcast_shape, check_floating
 from ._promotion import DEFAULTS, result_type
 from .backend import array_module
 from .hooks import GradHooks, RemovableHandle, add_hook, check_callable
+from . import return_types
+
+Scalar: TypeAlias = "int | float | bool"
+TensorLike: TypeAlias = "Tensor | ArrayLike"    # what an operator or op accepts as an operand
+Dim: TypeAlias = "int | tuple[int, ...] | None"  # one dim, several, or None: all of them
 
 
-def _as_array(data, dtype=None) -> np.ndarray:
+def _as_array(data: Any, dtype: DTypeLike | None = None) -> np.ndarray:
     """Python floats (and lists of them) -> the default dtype (float32); arrays keep their
     dtype (and device)."""
     if isinstance(data, Tensor):
@@ -49,7 +55,7 @@ def _as_array(data, dtype=None) -> np.ndarray:
     return array
 
 
-def _operand(other):
+def _operand(other: Any) -> Any:
     """The other side of a binary operator: Tensors and Python numbers as they are,
     NumPy scalars as Python numbers (so they don't promote float32 to float64)."""
     if isinstance(other, np.generic):         # before float: np.float64 is a float subclass
@@ -66,7 +72,7 @@ _NUMERIC = _FLOATING | frozenset(np.dtype(t) for t in (np.int8, np.int16, np.int
                                                       np.uint8, np.uint16, np.uint32, np.uint64))
 
 
-def promote_operands(x, other, division: bool = False):
+def promote_operands(x: "Tensor", other: Any, division: bool = False) -> tuple["Tensor", Any]:
     """x (a Tensor) and the other operand, converted to the dtype PyTorch's type promotion
     gives (see _promotion.py); true division of integers gives the default float dtype."""
     kind = type(other)
@@ -86,7 +92,8 @@ def promote_operands(x, other, division: bool = False):
     return _converted(x, target), _converted(other, target)
 
 
-def _no_grad_binary(x, other, ufunc, symbol, reflected=False):
+def _no_grad_binary(x: "Tensor", other: Any, ufunc: np.ufunc, symbol: str,
+                    reflected: bool = False) -> "Tensor":
     """x // other and x % other with PyTorch's dtype promotion and Python's sign rules (the
     result takes the divisor's sign, as torch.remainder and floor_divide); no gradient."""
     if isinstance(other, (str, bytes)) or other is None:
@@ -104,7 +111,7 @@ def _no_grad_binary(x, other, ufunc, symbol, reflected=False):
                          f"{type(other).__name__} {np.shape(b)}: {error}") from None
 
 
-def _finite(value, name: str, op: str) -> float:
+def _finite(value: Any, name: str, op: str) -> float:
     if isinstance(value, Tensor) and value.numel() == 1:
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
@@ -114,7 +121,7 @@ def _finite(value, name: str, op: str) -> float:
     return float(value)
 
 
-def _converted(value, dtype):
+def _converted(value: Any, dtype: np.dtype) -> Any:
     if isinstance(value, Tensor):
         return value if value.dtype == dtype else F.cast(value, dtype)
     if isinstance(value, np.ndarray):
@@ -122,7 +129,7 @@ def _converted(value, dtype):
     return value
 
 
-def _fill(t, data, requires_grad: bool, grad_fn) -> None:
+def _fill(t: "Tensor", data: np.ndarray, requires_grad: bool, grad_fn: Any) -> None:
     """The one place a Tensor's fields are set (every constructor goes through here)."""
     t.data = data
     t._grad = None
@@ -132,7 +139,7 @@ def _fill(t, data, requires_grad: bool, grad_fn) -> None:
     t._hooks = None
 
 
-def new_tensor(data, requires_grad: bool = False, grad_fn=None) -> "Tensor":
+def new_tensor(data: np.ndarray, requires_grad: bool = False, grad_fn: Any = None) -> "Tensor":
     """A Tensor around the array `data` as it is (no conversion): how ops make outputs."""
     t = _object_new(Tensor)
     _fill(t, data, requires_grad, grad_fn)
@@ -163,7 +170,8 @@ class Tensor:
     __array_ufunc__ = None          # numpy defers to Tensor's reflected operators
     __hash__ = object.__hash__      # tensors are dict keys (optimizer state, graphs)
 
-    def __init__(self, data, requires_grad: bool = False, dtype=None):
+    def __init__(self, data: Any, requires_grad: bool = False,
+                 dtype: DTypeLike | None = None) -> None:
         data = _as_array(data, dtype)
         if requires_grad:
             check_floating(data.dtype)
@@ -178,12 +186,12 @@ class Tensor:
 
     # --- attributes -------------------------------------------------------------------------
     @property
-    def grad(self):
+    def grad(self) -> "Tensor | None":
         """None, or a Tensor of this tensor's shape and dtype that backward() accumulates."""
         return self._grad
 
     @grad.setter
-    def grad(self, value):
+    def grad(self, value: "Tensor | None") -> None:
         if value is not None:
             if not isinstance(value, Tensor):
                 raise TypeError(f"grad: assigned grad expected to be a Tensor or None but got "
@@ -200,7 +208,7 @@ class Tensor:
         self._grad = value
 
     @property
-    def shape(self) -> tuple:
+    def shape(self) -> tuple[builtins.int, ...]:
         return self.data.shape
 
     @property
@@ -219,7 +227,7 @@ class Tensor:
     def T(self) -> "Tensor":
         return F.permute(self, tuple(reversed(range(self.ndim))))
 
-    def size(self, dim=None):
+    def size(self, dim: builtins.int | None = None) -> tuple[builtins.int, ...] | builtins.int:
         """The shape, or the size of one dim (as PyTorch)."""
         if dim is None:
             return self.shape
@@ -237,13 +245,13 @@ class Tensor:
             raise autograd.numpy_in_graph_backward_error(autograd.GRAPH_BACKWARD.function)
         return self.data
 
-    def item(self):
+    def item(self) -> builtins.float | builtins.int | builtins.bool:
         if self.data.size != 1:
             raise ValueError(f"item: only a one-element tensor converts to a Python number; this "
                              f"one has shape {self.shape}; index or reduce it first")
         return self.data.item()
 
-    def tolist(self):
+    def tolist(self) -> Any:
         return self.data.tolist()
 
     def detach(self) -> "Tensor":
@@ -260,8 +268,9 @@ class Tensor:
         return self
 
     # --- autodiff ---------------------------------------------------------------------------
-    def backward(self, gradient=None, retain_graph: bool | None = None,
-                 create_graph: bool = False, inputs=None) -> None:
+    def backward(self, gradient: "Tensor | ArrayLike | None" = None,
+                 retain_graph: bool | None = None, create_graph: bool = False,
+                 inputs: "Tensor | Sequence[Tensor] | None" = None) -> None:
         """Accumulate d(self)/d(leaf) * gradient into `.grad` of every leaf requiring grad.
 
         `gradient` (a Tensor or array of self's shape) may be omitted only for a one-element
@@ -274,7 +283,7 @@ class Tensor:
         autograd.backward((self,), None if gradient is None else (gradient,), retain_graph,
                           create_graph, inputs, caller="backward")
 
-    def register_hook(self, hook) -> RemovableHandle:
+    def register_hook(self, hook: Callable[["Tensor"], "Tensor | None"]) -> RemovableHandle:
         """Call `hook(grad)` each time backward computes this tensor's gradient (as PyTorch).
 
         `hook` gets the gradient as a Tensor and may return a replacement (same shape) or None
@@ -289,7 +298,8 @@ class Tensor:
                                "requires_grad_() on a leaf) first")
         return add_hook(self._gradient_hooks().grad, hook)
 
-    def register_post_accumulate_grad_hook(self, hook) -> RemovableHandle:
+    def register_post_accumulate_grad_hook(self, hook: Callable[["Tensor"], Any]
+                                           ) -> RemovableHandle:
         """Call `hook(tensor)` after backward accumulated this leaf's `.grad` (as PyTorch).
 
         Runs once per backward, as soon as every gradient for this leaf has arrived (while
@@ -315,7 +325,7 @@ class Tensor:
         return owner._hooks
 
     # --- in-place updates: same object, version bumped (rules in _inplace.py) --------------
-    def __setitem__(self, index, value):
+    def __setitem__(self, index: Any, value: "Tensor | ArrayLike") -> None:
         if self.requires_grad and grad_mode.STATE.enabled:
             raise RuntimeError("__setitem__: in-place update of a tensor that requires grad "
                                "while gradients are recorded; wrap it in `with mg.no_grad():`")
@@ -332,17 +342,17 @@ class Tensor:
                        f"index {F.describe_index(index)} of a tensor of shape {self.shape}: "
                        f"{error}") from None
 
-    def add_(self, other, *, alpha=1) -> "Tensor":
+    def add_(self, other: "TensorLike", *, alpha: "Scalar" = 1) -> "Tensor":
         """self += alpha * other, in place."""
         other = self._scaled(other, alpha)
         return _inplace.update(self, "add_", np.add, other, operator.add)
 
-    def sub_(self, other, *, alpha=1) -> "Tensor":
+    def sub_(self, other: "TensorLike", *, alpha: "Scalar" = 1) -> "Tensor":
         """self -= alpha * other, in place."""
         other = self._scaled(other, alpha, "sub_")
         return _inplace.update(self, "sub_", np.subtract, other, operator.sub)
 
-    def _scaled(self, other, alpha, op: str = "add_"):
+    def _scaled(self, other: Any, alpha: "Scalar", op: str = "add_") -> Any:
         other = _operand(other)
         if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer,
                                                              np.floating)):
@@ -354,39 +364,39 @@ class Tensor:
             other = other.data                 # the optimizer path: no graph node for alpha*g
         return other * alpha
 
-    def mul_(self, other) -> "Tensor":
+    def mul_(self, other: "TensorLike") -> "Tensor":
         other = _operand(other)
         return _inplace.update(self, "mul_", np.multiply, other, operator.mul)
 
-    def div_(self, other) -> "Tensor":
+    def div_(self, other: "TensorLike") -> "Tensor":
         other = _operand(other)
         return _inplace.update(self, "div_", np.true_divide, other, operator.truediv)
 
-    def pow_(self, exponent) -> "Tensor":
+    def pow_(self, exponent: "TensorLike") -> "Tensor":
         exponent = _operand(exponent)
         return _inplace.update(self, "pow_", np.power, exponent, operator.pow)
 
-    def __iadd__(self, other):
+    def __iadd__(self, other: "TensorLike") -> "Tensor":
         other = _operand(other)
         return _inplace.update(self, "+=", np.add, other, operator.add)
 
-    def __isub__(self, other):
+    def __isub__(self, other: "TensorLike") -> "Tensor":
         other = _operand(other)
         return _inplace.update(self, "-=", np.subtract, other, operator.sub)
 
-    def __imul__(self, other):
+    def __imul__(self, other: "TensorLike") -> "Tensor":
         other = _operand(other)
         return _inplace.update(self, "*=", np.multiply, other, operator.mul)
 
-    def __itruediv__(self, other):
+    def __itruediv__(self, other: "TensorLike") -> "Tensor":
         other = _operand(other)
         return _inplace.update(self, "/=", np.true_divide, other, operator.truediv)
 
-    def __ipow__(self, other):
+    def __ipow__(self, other: "TensorLike") -> "Tensor":
         other = _operand(other)
         return _inplace.update(self, "**=", np.power, other, operator.pow)
 
-    def __imatmul__(self, other):
+    def __imatmul__(self, other: "TensorLike") -> "Tensor":
         _inplace.check_not_leaf(self, "@=")
         result = F.matmul(self if _inplace.is_recording(self, (other,)) else self.detach(),
                           other)
@@ -394,17 +404,19 @@ class Tensor:
         self._version += 1
         return self
 
-    def clamp_(self, min=None, max=None) -> "Tensor":
+    def clamp_(self, min: "TensorLike | None" = None,
+               max: "TensorLike | None" = None) -> "Tensor":
         """Limit values to [min, max] in place (see clamp)."""
         low, high = F.clamp_bounds(min, max, "clamp_")
 
-        def clip(array, _, out, casting):
+        def clip(array: np.ndarray, _: None, out: np.ndarray | None,
+                 casting: Any) -> np.ndarray:
             return np.clip(array, low, high, out=out, casting=casting)
         return _inplace.update(self, "clamp_", clip, None, lambda old, _: F.clamp(old, low, high))
 
     clip_ = clamp_
 
-    def copy_(self, source) -> "Tensor":
+    def copy_(self, source: "Tensor | ArrayLike") -> "Tensor":
         """Copy `source` (broadcast to this shape, converted to this dtype) into this tensor."""
         recorded = source if isinstance(source, Tensor) and source.requires_grad else None
         values = source.data if isinstance(source, Tensor) else np.asarray(source)
@@ -417,7 +429,7 @@ class Tensor:
         return _inplace.overwrite(self, "copy_", values.astype(self.dtype, copy=False),
                                   recorded)
 
-    def fill_(self, value) -> "Tensor":
+    def fill_(self, value: "Scalar | Tensor") -> "Tensor":
         if isinstance(value, Tensor):
             if value.numel() != 1:
                 raise ValueError(f"fill_: the value must be a number or a one-element tensor, "
@@ -430,7 +442,7 @@ class Tensor:
     def zero_(self) -> "Tensor":
         return self.fill_(0)
 
-    def normal_(self, mean=0.0, std=1.0) -> "Tensor":
+    def normal_(self, mean: builtins.float = 0.0, std: builtins.float = 1.0) -> "Tensor":
         """Fill with samples from N(mean, std**2), drawn from minigrad's seeded generator."""
         mean, std = _finite(mean, "mean", "normal_"), _finite(std, "std", "normal_")
         if std < 0:
@@ -439,7 +451,7 @@ class Tensor:
         values = _random.generator().normal(mean, std, self.shape)
         return _inplace.overwrite(self, "normal_", values.astype(self.dtype, copy=False))
 
-    def uniform_(self, low=0.0, high=1.0) -> "Tensor":
+    def uniform_(self, low: builtins.float = 0.0, high: builtins.float = 1.0) -> "Tensor":
         """Fill with samples from U(low, high) (PyTorch's `from`, `to`), seeded generator."""
         low, high = _finite(low, "low", "uniform_"), _finite(high, "high", "uniform_")
         if low > high:
@@ -450,110 +462,110 @@ class Tensor:
         return _inplace.overwrite(self, "uniform_", values.astype(self.dtype, copy=False))
 
     # --- operators ----------------------------------------------------------------------------
-    def __add__(self, other):
+    def __add__(self, other: "TensorLike") -> "Tensor":
         x, other = promote_operands(self, other)
         return Add.apply(x, other)
 
-    def __radd__(self, other):
+    def __radd__(self, other: "TensorLike") -> "Tensor":
         x, other = promote_operands(self, other)
         return Add.apply(other, x)
 
-    def __sub__(self, other):
+    def __sub__(self, other: "TensorLike") -> "Tensor":
         x, other = promote_operands(self, other)
         return Sub.apply(x, other)
 
-    def __rsub__(self, other):
+    def __rsub__(self, other: "TensorLike") -> "Tensor":
         x, other = promote_operands(self, other)
         return Sub.apply(other, x)
 
-    def __mul__(self, other):
+    def __mul__(self, other: "TensorLike") -> "Tensor":
         x, other = promote_operands(self, other)
         return Mul.apply(x, other)
 
-    def __rmul__(self, other):
+    def __rmul__(self, other: "TensorLike") -> "Tensor":
         x, other = promote_operands(self, other)
         return Mul.apply(other, x)
 
-    def __truediv__(self, other):
+    def __truediv__(self, other: "TensorLike") -> "Tensor":
         x, other = promote_operands(self, other, True)
         return Div.apply(x, other)
 
-    def __rtruediv__(self, other):
+    def __rtruediv__(self, other: "TensorLike") -> "Tensor":
         x, other = promote_operands(self, other, True)
         return Div.apply(other, x)
 
-    def __pow__(self, other):
+    def __pow__(self, other: "TensorLike") -> "Tensor":
         x, other = promote_operands(self, other)
         return Pow.apply(x, other)
 
-    def __rpow__(self, other):
+    def __rpow__(self, other: "TensorLike") -> "Tensor":
         x, other = promote_operands(self, other)
         return Pow.apply(other, x)
 
-    def __floordiv__(self, other):
+    def __floordiv__(self, other: "TensorLike") -> "Tensor":
         return _no_grad_binary(self, other, np.floor_divide, "//")
 
-    def __rfloordiv__(self, other):
+    def __rfloordiv__(self, other: "TensorLike") -> "Tensor":
         return _no_grad_binary(self, other, np.floor_divide, "//", reflected=True)
 
-    def __mod__(self, other):
+    def __mod__(self, other: "TensorLike") -> "Tensor":
         return _no_grad_binary(self, other, np.remainder, "%")
 
-    def __rmod__(self, other):
+    def __rmod__(self, other: "TensorLike") -> "Tensor":
         return _no_grad_binary(self, other, np.remainder, "%", reflected=True)
 
-    def __matmul__(self, other):
+    def __matmul__(self, other: "TensorLike") -> "Tensor":
         return F.matmul(self, other)
 
-    def __rmatmul__(self, other):
+    def __rmatmul__(self, other: "TensorLike") -> "Tensor":
         return F.matmul(other, self)
 
-    def __neg__(self):
+    def __neg__(self) -> "Tensor":
         return Neg.apply(self)
 
-    def __pos__(self):
+    def __pos__(self) -> "Tensor":
         return self
 
-    def __abs__(self):
+    def __abs__(self) -> "Tensor":
         return F.abs(self)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> "Tensor":
         return F.getitem(self, index)
 
-    def _compare(self, other, compare):
+    def _compare(self, other: Any, compare: np.ufunc) -> "Tensor":
         other = other.data if isinstance(other, Tensor) else other
         return Tensor._wrap(F.checked_compare(self.data, other, compare))
 
-    def __lt__(self, other):
+    def __lt__(self, other: "TensorLike") -> "Tensor":
         return self._compare(other, np.less)
 
-    def __le__(self, other):
+    def __le__(self, other: "TensorLike") -> "Tensor":
         return self._compare(other, np.less_equal)
 
-    def __gt__(self, other):
+    def __gt__(self, other: "TensorLike") -> "Tensor":
         return self._compare(other, np.greater)
 
-    def __ge__(self, other):
+    def __ge__(self, other: "TensorLike") -> "Tensor":
         return self._compare(other, np.greater_equal)
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> "Tensor":  # type: ignore[override]
         return self._compare(other, np.equal)
 
-    def __ne__(self, other):
+    def __ne__(self, other: object) -> "Tensor":  # type: ignore[override]
         return self._compare(other, np.not_equal)
 
-    def __invert__(self):
+    def __invert__(self) -> "Tensor":
         if self.dtype != np.bool_:
             raise TypeError(f"~: only bool tensors can be inverted, got {self.dtype}")
         return Tensor._wrap(~self.data)
 
-    def __and__(self, other):
+    def __and__(self, other: "TensorLike") -> "Tensor":
         return self._logical(other, np.bitwise_and, "&")
 
-    def __or__(self, other):
+    def __or__(self, other: "TensorLike") -> "Tensor":
         return self._logical(other, np.bitwise_or, "|")
 
-    def _logical(self, other, combine, symbol):
+    def _logical(self, other: Any, combine: np.ufunc, symbol: str) -> "Tensor":
         other = other.data if isinstance(other, Tensor) else other
         try:
             return Tensor._wrap(combine(self.data, other))
@@ -564,40 +576,41 @@ class Tensor:
                             f"{symbol} (x < 1) ({error})") from None
 
     # --- Python protocol ------------------------------------------------------------------------
-    def __len__(self):
+    def __len__(self) -> builtins.int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator["Tensor"]:
         if self.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self.shape[0]))
 
-    def __bool__(self):
+    def __bool__(self) -> builtins.bool:
         if self.data.size != 1:
             raise ValueError(f"the truth value of a tensor with {self.data.size} elements (shape "
                              f"{self.shape}) is ambiguous; use .any() or .all() on .data")
         return bool(self.data)
 
-    def __float__(self):
+    def __float__(self) -> builtins.float:
         return float(self.item())
 
-    def __int__(self):
+    def __int__(self) -> builtins.int:
         return int(self.item())
 
-    def __index__(self):
+    def __index__(self) -> builtins.int:
         if self.dtype.kind not in "iu" or self.data.size != 1:
             raise TypeError(f"only one-element integer tensors can be used as an index, got "
                             f"{self.dtype} of shape {self.shape}")
         return int(self.data)
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype: DTypeLike | None = None,
+                  copy: builtins.bool | None = None) -> np.ndarray:
         if self.requires_grad and autograd.GRAPH_BACKWARD.function is not None:
             raise autograd.numpy_in_graph_backward_error(autograd.GRAPH_BACKWARD.function)
         return self.data if dtype is None else self.data.astype(dtype)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="tensor(")
         extras = []
         if self.dtype not in (np.float32, np.int64, np.bool_):
@@ -616,7 +629,7 @@ class Tensor:
 
     is_cuda = False
 
-    def to(self, *args, **kwargs) -> "Tensor":
+    def to(self, *args: Any, **kwargs: Any) -> "Tensor":
         """Convert to another dtype and/or device, as PyTorch's `to`:
         `x.to(mg.float64)`, `x.to("cpu")`, `x.to(device, dtype)`, `x.to(other_tensor)`,
         with `copy=True` for a new tensor even when nothing changes. Differentiable between
@@ -627,7 +640,7 @@ class Tensor:
             out = F.clone(self)
         return out
 
-    def astype(self, dtype) -> "Tensor":
+    def astype(self, dtype: DTypeLike) -> "Tensor":
         """`to(dtype)` (NumPy's name)."""
         return F.cast(self, dtype)
 
@@ -635,7 +648,8 @@ class Tensor:
         """This tensor: it is on the CPU already (as PyTorch, no copy)."""
         return self
 
-    def cuda(self, device=None, non_blocking=False) -> "Tensor":
+    def cuda(self, device: "Device | str | builtins.int | None" = None,
+             non_blocking: builtins.bool = False) -> "Tensor":
         """Raises: minigrad has no GPU backend (mg.cuda.is_available() is False)."""
         as_device("cuda" if device is None else device, "cuda")
         return self
@@ -660,263 +674,310 @@ class Tensor:
         return F.cast(self, np.bool_)
 
     # --- methods: each is also the function mg.NAME -------------------------------------------
-    def exp(self):
+    def exp(self) -> "Tensor":
         return F.exp(self)
 
-    def log(self):
+    def log(self) -> "Tensor":
         return F.log(self)
 
-    def sqrt(self):
+    def sqrt(self) -> "Tensor":
         return F.sqrt(self)
 
-    def tanh(self):
+    def tanh(self) -> "Tensor":
         return F.tanh(self)
 
-    def sigmoid(self):
+    def sigmoid(self) -> "Tensor":
         return F.sigmoid(self)
 
-    def relu(self):
+    def relu(self) -> "Tensor":
         return F.relu(self)
 
-    def abs(self):
+    def abs(self) -> "Tensor":
         return F.abs(self)
 
-    def clamp(self, min=None, max=None):
+    def clamp(self, min: "TensorLike | None" = None,
+              max: "TensorLike | None" = None) -> "Tensor":
         return F.clamp(self, min, max)
 
     clip = clamp
 
-    def pow(self, exponent):
+    def pow(self, exponent: "TensorLike") -> "Tensor":
         return F.pow(self, exponent)
 
-    def maximum(self, other):
+    def maximum(self, other: "TensorLike") -> "Tensor":
         return F.maximum(self, other)
 
-    def minimum(self, other):
+    def minimum(self, other: "TensorLike") -> "Tensor":
         return F.minimum(self, other)
 
-    def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    def sum(self, dim: "Dim" = None, keepdim: builtins.bool = False, *, axis: "Dim" = None,
+            keepdims: builtins.bool | None = None) -> "Tensor":
         return F.sum(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    def mean(self, dim: "Dim" = None, keepdim: builtins.bool = False, *, axis: "Dim" = None,
+            keepdims: builtins.bool | None = None) -> "Tensor":
         return F.mean(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    @overload
+    def max(self, dim: None = None, keepdim: builtins.bool = False, *, axis: None = None,
+            keepdims: builtins.bool | None = None) -> "Tensor": ...
+
+    @overload
+    def max(self, dim: "Tensor") -> "Tensor": ...
+
+    @overload
+    def max(self, dim: builtins.int | None = None, keepdim: builtins.bool = False, *, axis: builtins.int | None = None,
+            keepdims: builtins.bool | None = None) -> return_types.max: ...
+
+    def max(self, dim: "builtins.int | Tensor | None" = None, keepdim: builtins.bool = False, *,
+            axis: builtins.int | None = None, keepdims: builtins.bool | None = None
+            ) -> "Tensor | return_types.max":
         return F.max(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    @overload
+    def min(self, dim: None = None, keepdim: builtins.bool = False, *, axis: None = None,
+            keepdims: builtins.bool | None = None) -> "Tensor": ...
+
+    @overload
+    def min(self, dim: "Tensor") -> "Tensor": ...
+
+    @overload
+    def min(self, dim: builtins.int | None = None, keepdim: builtins.bool = False, *, axis: builtins.int | None = None,
+            keepdims: builtins.bool | None = None) -> return_types.min: ...
+
+    def min(self, dim: "builtins.int | Tensor | None" = None, keepdim: builtins.bool = False, *,
+            axis: builtins.int | None = None, keepdims: builtins.bool | None = None
+            ) -> "Tensor | return_types.min":
         return F.min(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def amax(self, dim=(), keepdim=False, *, axis=None, keepdims=None):
+    def amax(self, dim: "Dim" = (), keepdim: builtins.bool = False, *, axis: "Dim" = None,
+             keepdims: builtins.bool | None = None) -> "Tensor":
         return F.amax(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def amin(self, dim=(), keepdim=False, *, axis=None, keepdims=None):
+    def amin(self, dim: "Dim" = (), keepdim: builtins.bool = False, *, axis: "Dim" = None,
+             keepdims: builtins.bool | None = None) -> "Tensor":
         return F.amin(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def var(self, dim=None, keepdim=False, *, correction=1, unbiased=None, axis=None,
-            keepdims=None):
+    def var(self, dim: "Dim" = None, keepdim: builtins.bool = False, *, correction: "Scalar" = 1,
+            unbiased: builtins.bool | None = None, axis: "Dim" = None,
+            keepdims: builtins.bool | None = None) -> "Tensor":
         return F.var(self, dim, keepdim, correction=correction, unbiased=unbiased, axis=axis,
                      keepdims=keepdims)
 
-    def std(self, dim=None, keepdim=False, *, correction=1, unbiased=None, axis=None,
-            keepdims=None):
+    def std(self, dim: "Dim" = None, keepdim: builtins.bool = False, *, correction: "Scalar" = 1,
+            unbiased: builtins.bool | None = None, axis: "Dim" = None,
+            keepdims: builtins.bool | None = None) -> "Tensor":
         return F.std(self, dim, keepdim, correction=correction, unbiased=unbiased, axis=axis,
                      keepdims=keepdims)
 
-    def logsumexp(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    def logsumexp(self, dim: "Dim" = None, keepdim: builtins.bool = False, *, axis: "Dim" = None,
+            keepdims: builtins.bool | None = None) -> "Tensor":
         return F.logsumexp(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def softmax(self, dim=None, *, axis=None):
+    def softmax(self, dim: builtins.int | None = None, *, axis: builtins.int | None = None) -> "Tensor":
         return F.softmax(self, dim, axis=axis)
 
-    def log_softmax(self, dim=None, *, axis=None):
+    def log_softmax(self, dim: builtins.int | None = None, *, axis: builtins.int | None = None) -> "Tensor":
         return F.log_softmax(self, dim, axis=axis)
 
-    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    def argmax(self, dim: builtins.int | None = None, keepdim: builtins.bool = False, *, axis: builtins.int | None = None,
+               keepdims: builtins.bool | None = None) -> "Tensor":
         return F.argmax(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    def argmin(self, dim: builtins.int | None = None, keepdim: builtins.bool = False, *, axis: builtins.int | None = None,
+               keepdims: builtins.bool | None = None) -> "Tensor":
         return F.argmin(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def reshape(self, *shape):
+    def reshape(self, *shape: "builtins.int | Sequence[builtins.int]") -> "Tensor":
         return F.reshape(self, *shape)
 
     view = reshape
 
-    def transpose(self, dim0, dim1):
+    def transpose(self, dim0: builtins.int, dim1: builtins.int) -> "Tensor":
         return F.transpose(self, dim0, dim1)
 
-    def permute(self, *dims):
+    def permute(self, *dims: "builtins.int | Sequence[builtins.int]") -> "Tensor":
         return F.permute(self, *dims)
 
-    def flatten(self, start_dim=0, end_dim=-1):
+    def flatten(self, start_dim: builtins.int = 0, end_dim: builtins.int = -1) -> "Tensor":
         return F.flatten(self, start_dim, end_dim)
 
-    def squeeze(self, dim=None):
+    def squeeze(self, dim: "Dim" = None) -> "Tensor":
         return F.squeeze(self, dim)
 
-    def unsqueeze(self, dim):
+    def unsqueeze(self, dim: builtins.int) -> "Tensor":
         return F.unsqueeze(self, dim)
 
-    def expand(self, *shape):
+    def expand(self, *shape: "builtins.int | Sequence[builtins.int]") -> "Tensor":
         return F.expand(self, *shape)
 
-    def matmul(self, other):
+    def matmul(self, other: "TensorLike") -> "Tensor":
         return F.matmul(self, other)
 
     # --- more PyTorch methods (pointwise.py, selection.py, products.py) -----------------------
-    def sin(self):
+    def sin(self) -> "Tensor":
         return P.sin(self)
 
-    def cos(self):
+    def cos(self) -> "Tensor":
         return P.cos(self)
 
-    def sign(self):
+    def sign(self) -> "Tensor":
         return P.sign(self)
 
-    def floor(self):
+    def floor(self) -> "Tensor":
         return P.floor(self)
 
-    def ceil(self):
+    def ceil(self) -> "Tensor":
         return P.ceil(self)
 
-    def round(self, decimals=0):
+    def round(self, decimals: builtins.int = 0) -> "Tensor":
         return P.round(self, decimals)
 
-    def isnan(self):
+    def isnan(self) -> "Tensor":
         return P.isnan(self)
 
-    def isinf(self):
+    def isinf(self) -> "Tensor":
         return P.isinf(self)
 
-    def isfinite(self):
+    def isfinite(self) -> "Tensor":
         return P.isfinite(self)
 
-    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+    def nan_to_num(self, nan: builtins.float = 0.0, posinf: builtins.float | None = None,
+                   neginf: builtins.float | None = None) -> "Tensor":
         return P.nan_to_num(self, nan, posinf, neginf)
 
-    def eq(self, other):
+    def eq(self, other: "TensorLike") -> "Tensor":
         return P.eq(self, other)
 
-    def ne(self, other):
+    def ne(self, other: "TensorLike") -> "Tensor":
         return P.ne(self, other)
 
-    def lt(self, other):
+    def lt(self, other: "TensorLike") -> "Tensor":
         return P.lt(self, other)
 
-    def le(self, other):
+    def le(self, other: "TensorLike") -> "Tensor":
         return P.le(self, other)
 
-    def gt(self, other):
+    def gt(self, other: "TensorLike") -> "Tensor":
         return P.gt(self, other)
 
-    def ge(self, other):
+    def ge(self, other: "TensorLike") -> "Tensor":
         return P.ge(self, other)
 
-    def isclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False):
+    def isclose(self, other: "TensorLike", rtol: builtins.float = 1e-5, atol: builtins.float = 1e-8,
+                equal_nan: builtins.bool = False) -> "Tensor":
         return P.isclose(self, other, rtol, atol, equal_nan)
 
-    def allclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False):
+    def allclose(self, other: "TensorLike", rtol: builtins.float = 1e-5, atol: builtins.float = 1e-8,
+                 equal_nan: builtins.bool = False) -> builtins.bool:
         return P.allclose(self, other, rtol, atol, equal_nan)
 
-    def equal(self, other):
+    def equal(self, other: "Tensor") -> builtins.bool:
         return P.equal(self, other)
 
-    def clone(self):
+    def clone(self) -> "Tensor":
         return F.clone(self)
 
     def is_floating_point(self) -> builtins.bool:
         return self.data.dtype.kind == "f"
 
-    def contiguous(self):
+    def contiguous(self) -> "Tensor":
         """This tensor (its values are what a contiguous copy would hold)."""
         return self
 
-    def view_as(self, other):
+    def view_as(self, other: "Tensor") -> "Tensor":
         return S.view_as(self, other)
 
-    def expand_as(self, other):
+    def expand_as(self, other: "Tensor") -> "Tensor":
         return S.expand_as(self, other)
 
-    def t(self):
+    def t(self) -> "Tensor":
         return S.t(self)
 
-    def gather(self, dim, index):
+    def gather(self, dim: builtins.int, index: "Tensor") -> "Tensor":
         return S.gather(self, dim, index)
 
-    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+    def scatter(self, dim: builtins.int, index: "Tensor", src: "Tensor | None" = None, *,
+                value: "Scalar | None" = None, reduce: str | None = None) -> "Tensor":
         return S.scatter(self, dim, index, src, value=value, reduce=reduce)
 
-    def scatter_add(self, dim, index, src):
+    def scatter_add(self, dim: builtins.int, index: "Tensor", src: "Tensor") -> "Tensor":
         return S.scatter_add(self, dim, index, src)
 
-    def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+    def scatter_(self, dim: builtins.int, index: "Tensor", src: "Tensor | None" = None, *,
+                 value: "Scalar | None" = None, reduce: str | None = None) -> "Tensor":
         """scatter, in place."""
         return _inplace.replace(self, "scatter_", lambda old: S.scatter(
             old, dim, index, src, value=value, reduce=reduce), src)
 
-    def scatter_add_(self, dim, index, src):
+    def scatter_add_(self, dim: builtins.int, index: "Tensor", src: "Tensor") -> "Tensor":
         """scatter_add, in place."""
         return _inplace.replace(self, "scatter_add_",
                                 lambda old: S.scatter_add(old, dim, index, src), src)
 
-    def masked_fill(self, mask, value):
+    def masked_fill(self, mask: "Tensor", value: "TensorLike") -> "Tensor":
         return S.masked_fill(self, mask, value)
 
-    def masked_fill_(self, mask, value):
+    def masked_fill_(self, mask: "Tensor", value: "TensorLike") -> "Tensor":
         """masked_fill, in place."""
         return _inplace.replace(self, "masked_fill_",
                                 lambda old: S.masked_fill(old, mask, value), value)
 
-    def sort(self, dim=-1, descending=False, stable=False):
+    def sort(self, dim: builtins.int = -1, descending: builtins.bool = False,
+             stable: builtins.bool = False) -> return_types.sort:
         return S.sort(self, dim, descending, stable)
 
-    def argsort(self, dim=-1, descending=False, stable=False):
+    def argsort(self, dim: builtins.int = -1, descending: builtins.bool = False,
+                stable: builtins.bool = False) -> "Tensor":
         return S.argsort(self, dim, descending, stable)
 
-    def topk(self, k, dim=-1, largest=True, sorted=True):
+    def topk(self, k: builtins.int, dim: builtins.int = -1, largest: builtins.bool = True,
+             sorted: builtins.bool = True) -> return_types.topk:
         return S.topk(self, k, dim, largest, sorted)
 
-    def flip(self, *dims):
+    def flip(self, *dims: "builtins.int | Sequence[builtins.int]") -> "Tensor":
         return S.flip(self, dims[0] if len(dims) == 1 else dims)
 
-    def roll(self, shifts, dims=None):
+    def roll(self, shifts: "builtins.int | Sequence[builtins.int]",
+             dims: "builtins.int | Sequence[builtins.int] | None" = None) -> "Tensor":
         return S.roll(self, shifts, dims)
 
-    def repeat(self, *sizes):
+    def repeat(self, *sizes: "builtins.int | Sequence[builtins.int]") -> "Tensor":
         return S.repeat(self, *sizes)
 
-    def tile(self, *dims):
+    def tile(self, *dims: "builtins.int | Sequence[builtins.int]") -> "Tensor":
         return S.tile(self, dims[0] if len(dims) == 1 else dims)
 
-    def diag(self, diagonal=0):
+    def diag(self, diagonal: builtins.int = 0) -> "Tensor":
         return S.diag(self, diagonal)
 
-    def tril(self, diagonal=0):
+    def tril(self, diagonal: builtins.int = 0) -> "Tensor":
         return S.tril(self, diagonal)
 
-    def triu(self, diagonal=0):
+    def triu(self, diagonal: builtins.int = 0) -> "Tensor":
         return S.triu(self, diagonal)
 
-    def split(self, split_size, dim=0):
+    def split(self, split_size: "builtins.int | Sequence[builtins.int]", dim: builtins.int = 0) -> tuple["Tensor", ...]:
         return S.split(self, split_size, dim)
 
-    def chunk(self, chunks, dim=0):
+    def chunk(self, chunks: builtins.int, dim: builtins.int = 0) -> tuple["Tensor", ...]:
         return S.chunk(self, chunks, dim)
 
-    def mm(self, other):
+    def mm(self, other: "TensorLike") -> "Tensor":
         return PR.mm(self, other)
 
-    def bmm(self, other):
+    def bmm(self, other: "TensorLike") -> "Tensor":
         return PR.bmm(self, other)
 
-    def prod(self, dim=None, keepdim=False, dtype=None):
+    def prod(self, dim: builtins.int | None = None, keepdim: builtins.bool = False,
+             dtype: DTypeLike | None = None) -> "Tensor":
         return PR.prod(self, dim, keepdim, dtype)
 
-    def cumsum(self, dim, dtype=None):
+    def cumsum(self, dim: builtins.int, dtype: DTypeLike | None = None) -> "Tensor":
         return PR.cumsum(self, dim, dtype)
 
-    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+    def norm(self, p: "builtins.float | str | None" = "fro", dim: "Dim" = None, keepdim: builtins.bool = False,
+             dtype: DTypeLike | None = None) -> "Tensor":
         return PR.norm(self, p, dim, keepdim, dtype)
 
 

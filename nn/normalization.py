@@ -91,10 +91,10 @@ def batch_norm(x: Tensor, running_mean: "Tensor | None", running_var: "Tensor | 
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: evaluation (training=False) needs running_mean and "
                              "running_var; pass them or use training=True")
-        mean = running_mean.data.reshape(stat_shape).astype(x.dtype, copy=False)
-        var = running_var.data.reshape(stat_shape).astype(x.dtype, copy=False)
-        centered = x - Tensor(mean)
-        var = Tensor(var)
+        mean_values = running_mean.data.reshape(stat_shape).astype(x.dtype, copy=False)
+        var_values = running_var.data.reshape(stat_shape).astype(x.dtype, copy=False)
+        centered = x - Tensor(mean_values)
+        var = Tensor(var_values)
     out = centered / mg.sqrt(var + eps)
     if weight is not None:
         out = out * weight.reshape(stat_shape)

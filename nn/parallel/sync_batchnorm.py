@@ -53,8 +53,11 @@ def all_reduce_sum(x: Tensor, comm=None) -> Tensor:
 class SyncBatchNorm2D(BatchNorm2D):
     """BatchNorm2D whose training-mode statistics come from the batches of all ranks.
 
-    Eval mode uses the running statistics (identical on every rank), with no communication.
-    Every rank must call forward in training mode together (it is a collective).
+    Eval mode uses the running statistics (identical on every rank), with no communication;
+    with track_running_stats=False it uses the global batch's statistics there too, as
+    PyTorch does. Every rank must call such a forward together (it is a collective).
+    Arguments as BatchNorm2D's (momentum=None: cumulative average; affine;
+    track_running_stats), plus the communicator.
 
     Shapes:
         x:   (N, C, H, W) on each rank (N may differ between ranks)
@@ -62,13 +65,13 @@ class SyncBatchNorm2D(BatchNorm2D):
     """
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 comm=None):
-        super().__init__(num_features, eps, momentum)
+                 affine: bool = True, track_running_stats: bool = True, comm=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats)
         self.comm = comm
 
     def forward(self, x: Tensor) -> Tensor:
-        if not self.training:
-            return super().forward(x)
+        if not (self.training or not self.track_running_stats):
+            return super().forward(x)                     # eval: the running statistics
         if not isinstance(x, Tensor) or x.ndim != 4 or x.shape[1] != self.num_features:
             shape = x.shape if isinstance(x, Tensor) else type(x).__name__
             raise ValueError(f"SyncBatchNorm2D: expected input of shape (N, "
@@ -86,17 +89,22 @@ class SyncBatchNorm2D(BatchNorm2D):
         mean = all_reduce_sum(x.sum(dims), comm) / count                       # (C,)
         centered = x - mean.reshape(stat_shape)
         var = all_reduce_sum((centered * centered).sum(dims), comm) / count     # (C,) biased
-        _update_running(self.running_mean, self.running_var, mean.data, var.data, count,
-                        self.count_batch())
+        factor = self.count_batch()
+        if self.training and self.track_running_stats:
+            _update_running(self.running_mean, self.running_var, mean.data, var.data, count,
+                            factor)
         out = centered / mg.sqrt(var.reshape(stat_shape) + self.eps)
-        return out * self.weight.reshape(stat_shape) + self.bias.reshape(stat_shape)
+        if self.affine:
+            out = out * self.weight.reshape(stat_shape) + self.bias.reshape(stat_shape)
+        return out
 
     @classmethod
     def convert_sync_batchnorm(cls, module: Module, comm=None) -> Module:
         """Replace every BatchNorm2D in `module` (in place; returns it, or the replacement
         when `module` itself is one) by a SyncBatchNorm2D with the same state."""
         if type(module) is BatchNorm2D:
-            replacement = cls(module.num_features, module.eps, module.momentum, comm)
+            replacement = cls(module.num_features, module.eps, module.momentum, module.affine,
+                              module.track_running_stats, comm)
             replacement.load_state_dict(module.state_dict())
             replacement.train(module.training)
             return replacement

@@ -230,6 +230,27 @@ def check_checkpoint_failures(rank: int, world: int) -> None:
         shutil.rmtree(folder)
 
 
+def check_sync_batchnorm_options(rank: int, world: int) -> None:
+    """affine=False, track_running_stats=False (global batch statistics in eval mode too)
+    and momentum=None match BatchNorm2D on all ranks' samples in one process."""
+    x_all = make_data(8 * world).tensors[0]
+    mine = slice(8 * rank, 8 * rank + 8)
+    for options in ({"affine": False, "track_running_stats": False}, {"momentum": None}):
+        sync, reference = parallel.SyncBatchNorm2D(1, **options), nn.BatchNorm2D(1, **options)
+        for mode in ("train", "eval"):
+            getattr(sync, mode)()
+            getattr(reference, mode)()
+            for _ in range(2):
+                ours, expected = sync(x_all[mine]).numpy(), reference(x_all).numpy()[mine]
+                np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-5)
+        assert sync.state_dict().keys() == reference.state_dict().keys()
+        for key, value in reference.state_dict().items():
+            np.testing.assert_allclose(sync.state_dict()[key].numpy(), value.numpy(), rtol=1e-5)
+    converted = parallel.SyncBatchNorm2D.convert_sync_batchnorm(
+        nn.Sequential(nn.BatchNorm2D(2, affine=False, track_running_stats=False)))
+    assert (converted[0].affine, converted[0].track_running_stats) == (False, False)
+
+
 def scenario_correctness(rank: int, world: int) -> None:
     check_equivalence(rank, world)
     check_equivalence(rank, world, parallel.SyncBatchNorm2D, tolerance=1e-5)
@@ -239,6 +260,7 @@ def scenario_correctness(rank: int, world: int) -> None:
     check_buffers_broadcast(rank, world)
     check_sub_communicator(rank, world)
     check_checkpoint_failures(rank, world)
+    check_sync_batchnorm_options(rank, world)
 
 
 def scenario_mismatch(rank: int, world: int) -> None:
@@ -384,6 +406,7 @@ def scenario_single(rank: int, world: int) -> None:
     check_unused_parameters(rank, world)
     check_bad_input_and_misuse()
     check_sync_batchnorm_gradient()
+    check_sync_batchnorm_options(rank, world)
 
 
 if __name__ == "__main__":

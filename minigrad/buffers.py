@@ -14,8 +14,9 @@ A NumPy view keeps a reference to its base array, so an array that anything stil
 directly, through a view, a Tensor or a graph node (saved for backward), is never reused:
 results a user holds are never overwritten. Arrays below `MIN_BYTES` are not cached (malloc
 serves those cheaply), and a cached array that has not been reused for `STALE_AFTER` requests
-(e.g. a one-off evaluation batch) is released, so the cache holds what the current training
-loop needs and no more, and at most `MAX_BYTES` in all.
+is released, and arrays made under `no_grad` (evaluation, often at another batch size) are not
+added, so the cache holds what the current training loop needs and no more, and at most
+`MAX_BYTES` in all.
 
     buffers.empty((288, 73728), np.float32)   # like np.empty, maybe a reused array
     buffers.empty_like(a)                     # like np.empty_like, keeping a's axis order
@@ -26,6 +27,8 @@ import sys
 import threading
 
 import numpy as np
+
+from . import grad_mode
 
 MIN_BYTES = 4 * 2**20           # smaller arrays come and go cheaply from malloc's heap
 MAX_BYTES = 1024 * 2**20        # never cache more than this in all
@@ -69,6 +72,10 @@ def empty(shape, dtype) -> np.ndarray:
             found[1] = _requests
             return found[0].view(dtype).reshape(shape)
         _release_stale()
+        if not grad_mode.STATE.enabled:
+            # Evaluation (no_grad): its arrays die right after use and its batch size is often
+            # not the training one; caching them would only raise the peak memory.
+            return np.empty(shape, dtype)
         array = np.empty(nbytes, np.uint8)
         if cached_bytes() + nbytes <= MAX_BYTES:
             _entries.append([array, _requests])

@@ -122,3 +122,14 @@ def test_held_outputs_of_big_ops_survive_later_steps():
         (y.sum() + (x @ weight).sum()).backward()
     for output, values in zip(outputs, expected):
         np.testing.assert_array_equal(output.numpy(), values)
+
+
+def test_arrays_made_under_no_grad_are_not_added():
+    with mg.no_grad():
+        kept = buffers.empty(BIG, np.float32)
+    assert buffers.cached_bytes() == 0 and kept.shape == BIG
+    free = buffers.empty(BIG, np.float32)                 # recorded mode: cached ...
+    address = free.ctypes.data
+    del free
+    with mg.no_grad():                                    # ... and reused under no_grad
+        assert buffers.empty(BIG, np.float32).ctypes.data == address

@@ -4,16 +4,20 @@
 `zeros(2, 3)` and `zeros((2, 3))` both work. Random draws use the shared generator of
 `minigrad.random`, so `mg.manual_seed(n)` makes them reproducible.
 """
+from typing import Any, Sequence
+
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from . import random as _random
 from ._checks import as_dtype, shape_args
 from ._promotion import default_float
-from .device import as_device
-from .tensor import Tensor
+from .device import DeviceLike, as_device
+from .tensor import Scalar, Tensor
 
 
-def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def tensor(data: ArrayLike | Tensor, dtype: DTypeLike | None = None,
+           device: DeviceLike | None = None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of `data` (number, nested list, array or Tensor)."""
     as_device(device, "tensor")
     source = data.data if isinstance(data, Tensor) else data
@@ -23,42 +27,48 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     return t.requires_grad_(True) if requires_grad else t
 
 
-def _sizes(shape, op) -> tuple:
+def _sizes(shape: Sequence[int | Sequence[int]], op: str) -> tuple[int, ...]:
     dims = shape_args(shape, op)
     if any(n < 0 for n in dims):
         raise ValueError(f"{op}: negative size in shape {dims}")
     return dims
 
 
-def _filled(shape, value, dtype, requires_grad, op, device=None):
+def _filled(shape: Sequence[int | Sequence[int]], value: Any, dtype: DTypeLike | None,
+            requires_grad: bool, op: str, device: DeviceLike | None = None) -> Tensor:
     as_device(device, op)
     dims = _sizes(shape, op)
     dtype = as_dtype(dtype, op) or default_float()
     return Tensor(np.full(dims, value, dtype=dtype), requires_grad=requires_grad)
 
 
-def zeros(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def zeros(*shape: int | Sequence[int], dtype: DTypeLike | None = None,
+          device: DeviceLike | None = None, requires_grad: bool = False) -> Tensor:
     return _filled(shape, 0, dtype, requires_grad, "zeros", device)
 
 
-def ones(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def ones(*shape: int | Sequence[int], dtype: DTypeLike | None = None,
+         device: DeviceLike | None = None, requires_grad: bool = False) -> Tensor:
     return _filled(shape, 1, dtype, requires_grad, "ones", device)
 
 
-def full(shape, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def full(shape: int | Sequence[int], fill_value: Scalar | np.number | np.bool_ | Tensor,
+         dtype: DTypeLike | None = None,
+         device: DeviceLike | None = None, requires_grad: bool = False) -> Tensor:
     """A tensor of `shape` filled with `fill_value` (float32 unless `dtype` says otherwise)."""
     shape = shape if isinstance(shape, (tuple, list)) else (shape,)
     fill_value = _fill_number(fill_value, "full")
     return _filled(tuple(shape), fill_value, dtype, requires_grad, "full", device)
 
 
-def empty(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def empty(*shape: int | Sequence[int], dtype: DTypeLike | None = None,
+          device: DeviceLike | None = None, requires_grad: bool = False) -> Tensor:
     """A tensor of `shape` whose values are to be overwritten (zeros here: NumPy's
     uninitialised memory could hold NaN or stale data, and zeros cost the same)."""
     return _filled(shape, 0, dtype, requires_grad, "empty", device)
 
 
-def _source(t, op) -> Tensor:
+def _source(t: Tensor | np.ndarray, op: str) -> Tensor:
     if isinstance(t, np.ndarray):
         return Tensor(t)
     if not isinstance(t, Tensor):
@@ -66,7 +76,8 @@ def _source(t, op) -> Tensor:
     return t
 
 
-def _like(t, value, dtype, device, requires_grad, op) -> Tensor:
+def _like(t: Tensor | np.ndarray, value: Any, dtype: DTypeLike | None, device: DeviceLike | None,
+          requires_grad: bool, op: str) -> Tensor:
     """A tensor of t's shape filled with `value`, with t's dtype unless `dtype` is given."""
     as_device(device, op)
     t = _source(t, op)
@@ -74,26 +85,32 @@ def _like(t, value, dtype, device, requires_grad, op) -> Tensor:
     return Tensor(np.full(t.shape, value, dtype=dtype), requires_grad=requires_grad)
 
 
-def zeros_like(t, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def zeros_like(t: Tensor | np.ndarray, dtype: DTypeLike | None = None,
+               device: DeviceLike | None = None, requires_grad: bool = False) -> Tensor:
     return _like(t, 0, dtype, device, requires_grad, "zeros_like")
 
 
-def ones_like(t, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def ones_like(t: Tensor | np.ndarray, dtype: DTypeLike | None = None,
+              device: DeviceLike | None = None, requires_grad: bool = False) -> Tensor:
     return _like(t, 1, dtype, device, requires_grad, "ones_like")
 
 
-def empty_like(t, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def empty_like(t: Tensor | np.ndarray, dtype: DTypeLike | None = None,
+               device: DeviceLike | None = None, requires_grad: bool = False) -> Tensor:
     """Zeros of t's shape and dtype (see empty)."""
     return _like(t, 0, dtype, device, requires_grad, "empty_like")
 
 
-def full_like(t, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def full_like(t: Tensor | np.ndarray, fill_value: Scalar | np.number | np.bool_ | Tensor,
+              dtype: DTypeLike | None = None,
+              device: DeviceLike | None = None, requires_grad: bool = False) -> Tensor:
     """A tensor of t's shape and dtype filled with `fill_value`."""
     return _like(t, _fill_number(fill_value, "full_like"), dtype, device, requires_grad,
                  "full_like")
 
 
-def rand_like(t, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def rand_like(t: Tensor | np.ndarray, dtype: DTypeLike | None = None,
+              device: DeviceLike | None = None, requires_grad: bool = False) -> Tensor:
     """Uniform samples from [0, 1) of t's shape and dtype."""
     as_device(device, "rand_like")
     t = _source(t, "rand_like")
@@ -101,7 +118,8 @@ def rand_like(t, dtype=None, device=None, requires_grad: bool = False) -> Tensor
                 requires_grad=requires_grad)
 
 
-def randn_like(t, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def randn_like(t: Tensor | np.ndarray, dtype: DTypeLike | None = None,
+               device: DeviceLike | None = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples of t's shape and dtype."""
     as_device(device, "randn_like")
     t = _source(t, "randn_like")
@@ -109,7 +127,8 @@ def randn_like(t, dtype=None, device=None, requires_grad: bool = False) -> Tenso
                  requires_grad=requires_grad)
 
 
-def _fill_number(value, op):
+def _fill_number(value: Scalar | np.number | np.bool_ | Tensor,
+                 op: str) -> Scalar | np.number | np.bool_:
     if isinstance(value, Tensor) and value.numel() == 1:
         value = value.item()
     if not isinstance(value, (int, float, bool, np.number, np.bool_)):
@@ -118,7 +137,8 @@ def _fill_number(value, op):
     return value
 
 
-def arange(start, end=None, step=1, dtype=None, device=None,
+def arange(start: Scalar, end: Scalar | None = None, step: Scalar = 1,
+           dtype: DTypeLike | None = None, device: DeviceLike | None = None,
            requires_grad: bool = False) -> Tensor:
     """Values start, start+step, ... < end; int64 for int arguments, else float32."""
     as_device(device, "arange")
@@ -136,7 +156,8 @@ def arange(start, end=None, step=1, dtype=None, device=None,
     return Tensor(values, requires_grad=requires_grad, dtype=dtype)
 
 
-def randn(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def randn(*shape: int | Sequence[int], dtype: DTypeLike | None = None,
+          device: DeviceLike | None = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples."""
     as_device(device, "randn")
     dims = _sizes(shape, "randn")
@@ -145,7 +166,8 @@ def randn(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tenso
     return Tensor(values, requires_grad=requires_grad)
 
 
-def rand(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def rand(*shape: int | Sequence[int], dtype: DTypeLike | None = None,
+         device: DeviceLike | None = None, requires_grad: bool = False) -> Tensor:
     """Uniform samples from [0, 1)."""
     as_device(device, "rand")
     dims = _sizes(shape, "rand")
@@ -154,7 +176,8 @@ def rand(*shape, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     return Tensor(values, requires_grad=requires_grad)
 
 
-def randint(low, high=None, size=(), dtype=np.int64, device=None,
+def randint(low: int, high: int | None = None, size: int | Sequence[int] = (),
+            dtype: DTypeLike | None = np.int64, device: DeviceLike | None = None,
             requires_grad: bool = False) -> Tensor:
     """Integers from [low, high) (or [0, low) when high is omitted)."""
     as_device(device, "randint")
@@ -174,7 +197,8 @@ def randint(low, high=None, size=(), dtype=np.int64, device=None,
     return Tensor(_random.generator().integers(low, high, size=dims).astype(dtype))
 
 
-def randperm(n: int, dtype=np.int64, device=None, requires_grad: bool = False) -> Tensor:
+def randperm(n: int, dtype: DTypeLike | None = np.int64, device: DeviceLike | None = None,
+             requires_grad: bool = False) -> Tensor:
     """A random permutation of 0..n-1 (int64 unless `dtype` says otherwise)."""
     as_device(device, "randperm")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
@@ -183,7 +207,8 @@ def randperm(n: int, dtype=np.int64, device=None, requires_grad: bool = False) -
     return Tensor(values, requires_grad=requires_grad)
 
 
-def eye(n: int, m=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def eye(n: int, m: int | None = None, dtype: DTypeLike | None = None,
+        device: DeviceLike | None = None, requires_grad: bool = False) -> Tensor:
     """The n x m identity matrix (m = n by default). Shapes: out (n, m)."""
     as_device(device, "eye")
     rows, columns = _sizes((n, n if m is None else m), "eye")
@@ -191,7 +216,8 @@ def eye(n: int, m=None, dtype=None, device=None, requires_grad: bool = False) ->
     return Tensor(np.eye(rows, columns, dtype=dtype), requires_grad=requires_grad)
 
 
-def linspace(start, end, steps: int, dtype=None, device=None,
+def linspace(start: Scalar | Tensor, end: Scalar | Tensor, steps: int,
+             dtype: DTypeLike | None = None, device: DeviceLike | None = None,
              requires_grad: bool = False) -> Tensor:
     """`steps` evenly spaced values from start to end, both included (float32 default)."""
     as_device(device, "linspace")
@@ -204,7 +230,7 @@ def linspace(start, end, steps: int, dtype=None, device=None,
     return Tensor(values.astype(dtype), requires_grad=requires_grad)
 
 
-def _endpoint(value, name):
+def _endpoint(value: Scalar | Tensor, name: str) -> float:
     if isinstance(value, Tensor) and value.numel() == 1:
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):

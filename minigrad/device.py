@@ -5,6 +5,8 @@
 unchanged on the CPU; asking for any other device raises a RuntimeError saying that only the
 CPU is available (`mg.cuda.is_available()` is False), never a silent fallback.
 """
+from typing import Any, NoReturn, TypeAlias
+
 import numpy as np
 
 DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu", "meta", "hip", "xla", "mtia", "hpu", "ipu",
@@ -22,8 +24,10 @@ class device:
     """
 
     __slots__ = ("type", "index")
+    type: str
+    index: int | None
 
-    def __init__(self, type, index=None):
+    def __init__(self, type: Any, index: Any = None) -> None:
         if isinstance(type, device):
             type, index = type.type, type.index if index is None else index
         elif isinstance(type, (int, np.integer)) and not isinstance(type, bool):
@@ -41,29 +45,29 @@ class device:
         self.type = type
         self.index = index
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if not isinstance(other, device):
             return NotImplemented
         return self.type == other.type and self.index == other.index
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash((self.type, self.index))
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if self.index is None:
             return f"device(type='{self.type}')"
         return f"device(type='{self.type}', index={self.index})"
 
 
-def _type_name(value) -> str:
+def _type_name(value: object) -> str:
     return f"{type(value).__name__} {value!r}" if isinstance(value, (int, float)) else \
         type(value).__name__
 
 
-def _parse(text: str, index):
+def _parse(text: str, index: int | None) -> tuple[str, int | None]:
     name, _, number = text.partition(":")
     if name not in DEVICE_TYPES:
         raise RuntimeError(f"device: expected one of {', '.join(DEVICE_TYPES)} at the start "
@@ -79,19 +83,21 @@ def _parse(text: str, index):
 
 
 CPU = device("cpu")
+# what a `device=` argument accepts: a device, "cpu", "cuda:0", or a GPU number
+DeviceLike: TypeAlias = device | str | int
 
 
 class _DefaultDevice:
     __slots__ = ("current",)
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.current = CPU
 
 
 DEFAULT = _DefaultDevice()
 
 
-def as_device(value, op: str):
+def as_device(value: "DeviceLike | None", op: str) -> device:
     """`value` (None, a device, a string or an int) as a usable device: the default for None;
     a RuntimeError for every device but the CPU."""
     if value is None:
@@ -108,12 +114,12 @@ def as_device(value, op: str):
     return CPU if chosen.index in (None, 0) else _no_such_cpu(chosen, op)
 
 
-def _no_such_cpu(chosen, op):
+def _no_such_cpu(chosen: device, op: str) -> NoReturn:
     raise RuntimeError(f"{op}: device '{chosen}' does not exist: there is one CPU device, "
                        "'cpu' (index 0)")
 
 
-def is_device_like(value) -> bool:
+def is_device_like(value: object) -> bool:
     """Would `tensor.to(value)` read `value` as a device (rather than a dtype)?"""
     if isinstance(value, device):
         return True
@@ -122,18 +128,19 @@ def is_device_like(value) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
-def set_default_device(device) -> None:
+def set_default_device(device: "DeviceLike | None") -> None:
     """The device factories use when `device=` is left out; only the CPU is available here
     (None restores the CPU, as PyTorch)."""
     DEFAULT.current = as_device(device, "set_default_device") if device is not None else CPU
 
 
-def get_default_device():
+def get_default_device() -> device:
     """The device factories use when `device=` is left out (the CPU)."""
     return DEFAULT.current
 
 
-def parse_to_args(tensor, args: tuple, kwargs: dict):
+def parse_to_args(tensor: Any, args: tuple[Any, ...],
+                  kwargs: dict[str, Any]) -> tuple[Any, bool]:
     """`tensor.to(...)`'s arguments, in any of PyTorch's forms, as (dtype or None, copy).
 
     to(dtype), to(device, dtype=None), to(other_tensor), each with non_blocking and copy

@@ -25,9 +25,9 @@ from .backend import array_module
 from .hooks import GradHooks, RemovableHandle, add_hook, check_callable
 from . import return_types
 
-Scalar: TypeAlias = "int | float | bool"
+Scalar: TypeAlias = int | float | bool
 TensorLike: TypeAlias = "Tensor | ArrayLike"    # what an operator or op accepts as an operand
-Dim: TypeAlias = "int | tuple[int, ...] | None"  # one dim, several, or None: all of them
+Dim: TypeAlias = int | tuple[int, ...] | None  # one dim, several, or None: all of them
 
 
 def _as_array(data: Any, dtype: DTypeLike | None = None) -> np.ndarray:
@@ -726,7 +726,8 @@ class Tensor:
     def max(self, dim: "Tensor") -> "Tensor": ...
 
     @overload
-    def max(self, dim: builtins.int | None = None, keepdim: builtins.bool = False, *, axis: builtins.int | None = None,
+    def max(self, dim: builtins.int | None = None, keepdim: builtins.bool = False, *,
+            axis: builtins.int | None = None,
             keepdims: builtins.bool | None = None) -> return_types.max: ...
 
     def max(self, dim: "builtins.int | Tensor | None" = None, keepdim: builtins.bool = False, *,
@@ -742,7 +743,8 @@ class Tensor:
     def min(self, dim: "Tensor") -> "Tensor": ...
 
     @overload
-    def min(self, dim: builtins.int | None = None, keepdim: builtins.bool = False, *, axis: builtins.int | None = None,
+    def min(self, dim: builtins.int | None = None, keepdim: builtins.bool = False, *,
+            axis: builtins.int | None = None,
             keepdims: builtins.bool | None = None) -> return_types.min: ...
 
     def min(self, dim: "builtins.int | Tensor | None" = None, keepdim: builtins.bool = False, *,
@@ -774,17 +776,21 @@ class Tensor:
             keepdims: builtins.bool | None = None) -> "Tensor":
         return F.logsumexp(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def softmax(self, dim: builtins.int | None = None, *, axis: builtins.int | None = None) -> "Tensor":
+    def softmax(self, dim: builtins.int | None = None, *,
+                axis: builtins.int | None = None) -> "Tensor":
         return F.softmax(self, dim, axis=axis)
 
-    def log_softmax(self, dim: builtins.int | None = None, *, axis: builtins.int | None = None) -> "Tensor":
+    def log_softmax(self, dim: builtins.int | None = None, *,
+                    axis: builtins.int | None = None) -> "Tensor":
         return F.log_softmax(self, dim, axis=axis)
 
-    def argmax(self, dim: builtins.int | None = None, keepdim: builtins.bool = False, *, axis: builtins.int | None = None,
+    def argmax(self, dim: builtins.int | None = None, keepdim: builtins.bool = False, *,
+               axis: builtins.int | None = None,
                keepdims: builtins.bool | None = None) -> "Tensor":
         return F.argmax(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def argmin(self, dim: builtins.int | None = None, keepdim: builtins.bool = False, *, axis: builtins.int | None = None,
+    def argmin(self, dim: builtins.int | None = None, keepdim: builtins.bool = False, *,
+               axis: builtins.int | None = None,
                keepdims: builtins.bool | None = None) -> "Tensor":
         return F.argmin(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
@@ -864,11 +870,13 @@ class Tensor:
     def ge(self, other: "TensorLike") -> "Tensor":
         return P.ge(self, other)
 
-    def isclose(self, other: "TensorLike", rtol: builtins.float = 1e-5, atol: builtins.float = 1e-8,
+    def isclose(self, other: "TensorLike", rtol: builtins.float = 1e-5,
+                atol: builtins.float = 1e-8,
                 equal_nan: builtins.bool = False) -> "Tensor":
         return P.isclose(self, other, rtol, atol, equal_nan)
 
-    def allclose(self, other: "TensorLike", rtol: builtins.float = 1e-5, atol: builtins.float = 1e-8,
+    def allclose(self, other: "TensorLike", rtol: builtins.float = 1e-5,
+                 atol: builtins.float = 1e-8,
                  equal_nan: builtins.bool = False) -> builtins.bool:
         return P.allclose(self, other, rtol, atol, equal_nan)
 
@@ -957,7 +965,8 @@ class Tensor:
     def triu(self, diagonal: builtins.int = 0) -> "Tensor":
         return S.triu(self, diagonal)
 
-    def split(self, split_size: "builtins.int | Sequence[builtins.int]", dim: builtins.int = 0) -> tuple["Tensor", ...]:
+    def split(self, split_size: "builtins.int | Sequence[builtins.int]",
+              dim: builtins.int = 0) -> tuple["Tensor", ...]:
         return S.split(self, split_size, dim)
 
     def chunk(self, chunks: builtins.int, dim: builtins.int = 0) -> tuple["Tensor", ...]:
@@ -976,7 +985,8 @@ class Tensor:
     def cumsum(self, dim: builtins.int, dtype: DTypeLike | None = None) -> "Tensor":
         return PR.cumsum(self, dim, dtype)
 
-    def norm(self, p: "builtins.float | str | None" = "fro", dim: "Dim" = None, keepdim: builtins.bool = False,
+    def norm(self, p: "builtins.float | str | None" = "fro", dim: "Dim" = None,
+             keepdim: builtins.bool = False,
              dtype: DTypeLike | None = None) -> "Tensor":
         return PR.norm(self, p, dim, keepdim, dtype)
 

@@ -17,8 +17,10 @@ import numpy as np
 from .tensor import Tensor
 
 _SPECIAL_NAMES = {"MatMul": "matmul", "GetItem": "getitem", "ReLU": "relu"}
-MODULE_OF: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # graph node -> module path, set by viz.record_modules
-SHOWN_INPUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # graph node -> {position: tensor drawn there}
+# Set by viz.record_modules: graph node -> module path, and graph node -> {argument position:
+# the tensor drawn there instead (the user's input behind an array made outside the graph).
+MODULE_OF: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+SHOWN_INPUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 _DTYPE_NAMES: dict = {}

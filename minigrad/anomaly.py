@@ -32,7 +32,8 @@ from .hooks import TOOLS
 from .tensor import Tensor
 
 _DEPTH = 0                          # how many detect_anomaly blocks are open
-_SITES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # graph node -> CreationSite, for ops made in a block
+# graph node -> CreationSite, for the ops recorded inside a detect_anomaly block
+_SITES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 

@@ -390,9 +390,10 @@ def _nodes_leading_nowhere(root_nodes, target_nodes: dict, target_ids: dict) -> 
 
 # --- create_graph: backward on Tensors ---------------------------------------------------------
 def numpy_in_graph_backward_error(name: str, detail: str = "") -> RuntimeError:
+    detail = detail or "converted a graph Tensor to a NumPy array"
     return RuntimeError(
         f"{name}.backward is not twice differentiable: under create_graph=True it receives "
-        f"Tensors (grad and ctx.saved_tensors) and must compute with them, but it {detail or 'converted a graph Tensor to a NumPy array'}, which "
+        f"Tensors (grad and ctx.saved_tensors) and must compute with them, but it {detail}, which "
         "would silently cut the gradient's own graph. Write its backward with operators "
         "(+, -, *, /, **, comparisons, indexing) and the helpers of minigrad.ops.dual "
         "(exp, log, where, reshape, sum_dims, ...), which take arrays and Tensors alike; the "
@@ -429,7 +430,7 @@ def _connected_saved(node, saved: tuple, output) -> tuple:
     connected = []
     for value in saved:
         for arg in node.inputs:
-            if arg is value or (type(arg) is Tensor or isinstance(arg, Tensor)) and arg.data is value:
+            if arg is value or isinstance(arg, Tensor) and arg.data is value:
                 connected.append(arg)
                 break
         else:

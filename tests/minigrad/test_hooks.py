@@ -122,7 +122,8 @@ def test_hooks_match_torch():
         h.register_hook(lambda g: g * 3)
         x.register_hook(lambda g: g + 1)
         posted = []
-        x.register_post_accumulate_grad_hook(lambda t: posted.append(t.grad.detach().numpy().copy()))
+        x.register_post_accumulate_grad_hook(
+            lambda t: posted.append(t.grad.detach().numpy().copy()))
         (h * x).sum().backward()
         results.append((x.grad.detach().numpy() if lib is torch else x.grad.numpy(), posted))
     np.testing.assert_allclose(results[0][0], results[1][0])

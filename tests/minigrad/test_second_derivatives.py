@@ -21,7 +21,7 @@ OP_PARAMS = [pytest.param(op, id=op.name) for op in OPS if op.differentiable]
 
 @pytest.mark.parametrize("op", OP_PARAMS)
 def test_second_derivatives_match_finite_differences(op):
-    @settings(max_examples=8)
+    @settings(max_examples=6)
     @given(op.cases)
     def check(case):
         assert_second_derivatives_match(lambda *xs: op.fn(*xs, **case.kwargs), *case.tensors)

@@ -137,6 +137,7 @@ def _uniform(rng, *shape):
 # kink has probability ~0 for these draws, and the check would call a kink by its name).
 MORE_OPS = {
     "elu": (lambda a: nn_f.elu(a), [(5,)]),
+    "gelu": (nn_f.gelu, [(5,)]),
     "gelu_tanh": (lambda a: nn_f.gelu(a, approximate="tanh"), [(5,)]),
     "leaky_relu": (lambda a: nn_f.leaky_relu(a, 0.1) ** 2, [(5,)]),
     "silu": (nn_f.silu, [(5,)]),

@@ -68,9 +68,8 @@ def check_against_torch(fn, torch_fn, arrays, seed):
     _same(second, t_second, shapes + [out_shape])
 
 
-@pytest.mark.parametrize("op", TORCH_OPS)
-def test_op_second_derivatives_match_torch(op):
-    @settings(max_examples=10)
+def _check_op(op, examples):
+    @settings(max_examples=examples)
     @given(op.cases, st.integers(0, 2 ** 16))
     def check(case, seed):
         if op.name == "pow_tensor":
@@ -86,13 +85,24 @@ def test_op_second_derivatives_match_torch(op):
     check()
 
 
+@pytest.mark.parametrize("op", TORCH_OPS)
+def test_op_second_derivatives_match_torch(op):
+    _check_op(op, examples=5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("op", TORCH_OPS)
+def test_op_second_derivatives_match_torch_many_examples(op):
+    _check_op(op, examples=40)
+
+
 def _image(draw, distinct=False):
     shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(2, 5)),
              draw(st.integers(2, 5)))
     return draw(tensors(shape, distinct=distinct)).data
 
 
-@settings(max_examples=10)
+@settings(max_examples=6)
 @given(st.data(), st.integers(0, 2 ** 16))
 def test_conv2d_matches_torch(data, seed):
     x = _image(data.draw)
@@ -105,7 +115,7 @@ def test_conv2d_matches_torch(data, seed):
                         (x, w, b), seed)
 
 
-@settings(max_examples=10)
+@settings(max_examples=6)
 @given(st.data(), st.integers(0, 2 ** 16))
 def test_pooling_matches_torch(data, seed):
     x = _image(data.draw, distinct=True)
@@ -117,7 +127,7 @@ def test_pooling_matches_torch(data, seed):
                         lambda t: F.avg_pool2d(t, kernel, stride).exp(), (x,), seed)
 
 
-@settings(max_examples=10)
+@settings(max_examples=6)
 @given(st.data(), st.integers(0, 2 ** 16))
 def test_cross_entropy_matches_torch(data, seed):
     n, c = data.draw(st.integers(1, 4)), data.draw(st.integers(2, 5))
@@ -129,7 +139,7 @@ def test_cross_entropy_matches_torch(data, seed):
                                                   reduction=reduction), (logits,), seed)
 
 
-@settings(max_examples=10)
+@settings(max_examples=6)
 @given(st.data(), st.integers(0, 2 ** 16))
 def test_batch_norm_matches_torch(data, seed):
     shape = (data.draw(st.integers(2, 3)), data.draw(st.integers(1, 3)), 2,
@@ -141,7 +151,7 @@ def test_batch_norm_matches_torch(data, seed):
                         (x, weight, bias), seed)
 
 
-@settings(max_examples=10)
+@settings(max_examples=6)
 @given(tensors((3, 4)), st.integers(0, 2 ** 16))
 def test_dropout_with_the_same_mask_matches_torch(x, seed):
     """minigrad's mask is replayed from its seed; torch multiplies by that same mask."""

@@ -3,6 +3,8 @@
 
 `inplace=True` is accepted; the result is a new tensor either way (README: deviations).
 """
+import warnings
+
 import numpy as np
 
 import minigrad as mg
@@ -69,19 +71,25 @@ def dropout2d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = 
     """Zero each whole channel (feature map) with probability p and scale the kept ones by
     1 / (1 - p); identity when not training or p == 0.
 
-    Shapes: x (N, C, H, W) or (C, H, W) -> out, the same shape; the mask is (N, C, 1, 1).
+    Shapes: x (N, C, H, W) -> out, the same shape; the mask is (N, C, 1, 1). A 3-D input is
+    read as (N, C, L), as PyTorch does today (with its warning): mask (N, C, 1).
     """
     p = _check_p(p, "dropout2d")
     _check_flag(inplace, "inplace", "dropout2d")
     if not isinstance(x, Tensor):
         raise TypeError(f"dropout2d: x must be a Tensor, got {type(x).__name__}")
     if x.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: expected input of shape (N, C, H, W) or (C, H, W), got "
-                         f"{x.ndim}-D shape {x.shape}")
+        raise ValueError(f"dropout2d: expected input of shape (N, C, H, W) (or (N, C, L)), "
+                         f"got {x.ndim}-D shape {x.shape}")
+    if x.ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that "
+                      "channel-wise 1D dropout behavior is desired - input is interpreted as "
+                      "shape (N, C, L), where C is the channel dim (as PyTorch)",
+                      UserWarning, stacklevel=2)
     if not training or p == 0.0:
         return x
     _check_floating(x, "dropout2d")
-    mask_shape = x.shape[:-2] + (1, 1)                   # one draw per (sample, channel)
+    mask_shape = x.shape[:2] + (1,) * (x.ndim - 2)       # one draw per (sample, channel)
     keep = mg.rand(*mask_shape).data >= p
     scale = (keep / (1.0 - p)).astype(x.dtype)
     return x * Tensor(scale)

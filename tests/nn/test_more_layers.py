@@ -197,6 +197,9 @@ def test_dropout2d_drops_whole_channels():
     assert layer(x) is x
     with pytest.raises(ValueError, match=r"dropout2d: expected input of shape \(N, C, H, W\)"):
         F.dropout2d(mg.ones(2, 3))
+    with pytest.warns(UserWarning, match=r"interpreted as shape \(N, C, L\)"):
+        sequence = F.dropout2d(mg.ones(40, 3, 5), 0.5).data     # PyTorch's (N, C, L) reading
+    assert (sequence.min(2) == sequence.max(2)).all() and 0 < (sequence == 0).mean() < 1
 
 
 # --- normalisation --------------------------------------------------------------------------

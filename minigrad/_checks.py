@@ -2,7 +2,10 @@
 
 Errors follow `<op>: <what is wrong, with shapes/values>; <how to fix>`.
 """
+from typing import Any
+
 import numpy as np
+from numpy.typing import DTypeLike
 
 
 class DimensionError(IndexError, ValueError):
@@ -10,7 +13,7 @@ class DimensionError(IndexError, ValueError):
     ValueError, since it is a bad argument value)."""
 
 
-def normalize_dim(dim, ndim: int, op: str, shape=None) -> int:
+def normalize_dim(dim: Any, ndim: int, op: str, shape: Any = None) -> int:
     """One dim as a non-negative axis, accepting -ndim..ndim-1."""
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
         raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__} {dim!r}")
@@ -22,7 +25,7 @@ def normalize_dim(dim, ndim: int, op: str, shape=None) -> int:
     return int(dim) % ndim if ndim else 0
 
 
-def normalize_dims(dim, ndim: int, op: str, shape=None) -> tuple:
+def normalize_dims(dim: Any, ndim: int, op: str, shape: Any = None) -> tuple[int, ...]:
     """dim=None (all axes), an int or a tuple/list of ints -> a sorted tuple of axes."""
     if dim is None:
         return tuple(range(ndim))
@@ -35,7 +38,7 @@ def normalize_dims(dim, ndim: int, op: str, shape=None) -> tuple:
     return tuple(sorted(axes))
 
 
-def pick_dim(dim, axis, op: str):
+def pick_dim(dim: Any, axis: Any, op: str) -> Any:
     """Accept NumPy's `axis` as an alias of `dim`."""
     if axis is not None:
         if dim is not None:
@@ -44,11 +47,11 @@ def pick_dim(dim, axis, op: str):
     return dim
 
 
-def pick_keepdim(keepdim, keepdims) -> bool:
+def pick_keepdim(keepdim: bool, keepdims: bool | None) -> bool:
     return bool(keepdim if keepdims is None else keepdims)
 
 
-def shape_args(shape, op: str) -> tuple:
+def shape_args(shape: Any, op: str) -> tuple[int, ...]:
     """f(2, 3) and f((2, 3)) both give (2, 3); every entry must be an int."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
@@ -58,7 +61,8 @@ def shape_args(shape, op: str) -> tuple:
     return tuple(int(n) for n in shape)
 
 
-def reshape_target(shape: tuple, new_shape: tuple, op: str = "reshape") -> tuple:
+def reshape_target(shape: tuple[int, ...], new_shape: tuple[int, ...],
+                   op: str = "reshape") -> tuple[int, ...]:
     """Resolve one -1 in `new_shape` and check the number of elements is unchanged."""
     size = int(np.prod(shape))
     unknown = [i for i, n in enumerate(new_shape) if n == -1]
@@ -77,7 +81,7 @@ def reshape_target(shape: tuple, new_shape: tuple, op: str = "reshape") -> tuple
     return new_shape
 
 
-def broadcast_shape(op: str, *shapes) -> tuple:
+def broadcast_shape(op: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
     """The common broadcast shape, or a ValueError naming every shape."""
     try:
         return np.broadcast_shapes(*shapes)
@@ -87,7 +91,7 @@ def broadcast_shape(op: str, *shapes) -> tuple:
                          "matched from the right and must be equal or 1") from None
 
 
-def as_dtype(dtype, op: str):
+def as_dtype(dtype: DTypeLike | None, op: str) -> np.dtype | None:
     """None, or `dtype` as a np.dtype; TypeError naming the op for anything that is not one."""
     if dtype is None:
         return None
@@ -98,7 +102,7 @@ def as_dtype(dtype, op: str):
                         "mg.int64") from None
 
 
-def check_floating(dtype, op: str = "requires_grad"):
+def check_floating(dtype: DTypeLike, op: str = "requires_grad") -> None:
     if np.dtype(dtype).kind not in "fc":
         raise TypeError(f"{op}: only floating-point tensors can require gradients, got dtype "
                         f"{np.dtype(dtype)}; convert first, e.g. x.float()")

@@ -6,10 +6,14 @@ Tensor methods are one-line calls into this module. Derivatives of whole functio
 (vjp, jvp, vhp, hvp, jacobian, hessian, as torch.autograd.functional) live in
 autograd_functional.py and are re-exported here.
 """
+from __future__ import annotations
+
 import builtins
 import warnings
+from typing import Any, Callable, Sequence, overload
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from .autograd_functional import hessian, hvp, jacobian, jvp, vhp, vjp
 from ._checks import (DimensionError, broadcast_shape, normalize_dim, normalize_dims, pick_dim,
@@ -22,7 +26,7 @@ from .ops.shape import Cat, Expand, GetItem, Pad, Permute, Reshape
 from .ops.window import SlidingWindow, window_output_size
 from . import return_types
 from .backend import array_module
-from .tensor import Tensor, promote_operands
+from .tensor import Dim, Scalar, Tensor, TensorLike, promote_operands
 
 __all__ = [
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "pow", "maximum",
@@ -34,7 +38,7 @@ __all__ = [
 ]
 
 
-def _tensor(x, op: str) -> Tensor:
+def _tensor(x: Any, op: str) -> Tensor:
     if isinstance(x, Tensor):
         return x
     if x is None or isinstance(x, (str, bytes)):
@@ -43,39 +47,39 @@ def _tensor(x, op: str) -> Tensor:
 
 
 # --- elementwise ------------------------------------------------------------------------------
-def exp(x):
+def exp(x: "TensorLike") -> Tensor:
     return Exp.apply(_tensor(x, "exp"))
 
 
-def log(x):
+def log(x: "TensorLike") -> Tensor:
     return Log.apply(_tensor(x, "log"))
 
 
-def sqrt(x):
+def sqrt(x: "TensorLike") -> Tensor:
     return Sqrt.apply(_tensor(x, "sqrt"))
 
 
-def tanh(x):
+def tanh(x: "TensorLike") -> Tensor:
     return Tanh.apply(_tensor(x, "tanh"))
 
 
-def sigmoid(x):
+def sigmoid(x: "TensorLike") -> Tensor:
     return Sigmoid.apply(_tensor(x, "sigmoid"))
 
 
-def relu(x):
+def relu(x: "TensorLike") -> Tensor:
     return ReLU.apply(_tensor(x, "relu"))
 
 
-def abs(x):
+def abs(x: "TensorLike") -> Tensor:
     return Abs.apply(_tensor(x, "abs"))
 
 
-def pow(x, exponent):
+def pow(x: "TensorLike", exponent: "TensorLike") -> Tensor:
     return _tensor(x, "pow") ** exponent
 
 
-def _number_or_none(value, name: str, op: str):
+def _number_or_none(value: TensorLike | None, name: str, op: str) -> Scalar | np.number | None:
     if value is None or isinstance(value, Tensor) and value.data.size == 1:
         return value.item() if isinstance(value, Tensor) else None
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
@@ -83,7 +87,8 @@ def _number_or_none(value, name: str, op: str):
     return value
 
 
-def clamp_bounds(min, max, op: str = "clamp") -> tuple:
+def clamp_bounds(min: TensorLike | None, max: TensorLike | None,
+                 op: str = "clamp") -> tuple[Any, Any]:
     """(low, high) as numbers or None, at least one given."""
     low = _number_or_none(min, "min", op)
     high = _number_or_none(max, "max", op)
@@ -92,7 +97,7 @@ def clamp_bounds(min, max, op: str = "clamp") -> tuple:
     return low, high
 
 
-def clamp(x, min=None, max=None):
+def clamp(x: "TensorLike", min: TensorLike | None = None, max: TensorLike | None = None) -> Tensor:
     """Limit values to [min, max]; either bound may be None (not both)."""
     low, high = clamp_bounds(min, max)
     return Clamp.apply(_tensor(x, "clamp"), low, high)
@@ -101,19 +106,19 @@ def clamp(x, min=None, max=None):
 clip = clamp
 
 
-def maximum(x, other):
+def maximum(x: "TensorLike", other: "TensorLike") -> Tensor:
     """Elementwise max(x, other), broadcasting; ties split the gradient evenly."""
     return Maximum.apply(*promote_operands(_tensor(x, "maximum"),
                                            _binary_operand(other, "maximum")))
 
 
-def minimum(x, other):
+def minimum(x: "TensorLike", other: "TensorLike") -> Tensor:
     """Elementwise min(x, other), broadcasting; ties split the gradient evenly."""
     return Minimum.apply(*promote_operands(_tensor(x, "minimum"),
                                            _binary_operand(other, "minimum")))
 
 
-def _binary_operand(other, op):
+def _binary_operand(other: Any, op: str) -> Any:
     if isinstance(other, np.generic):         # before float: np.float64 is a float subclass
         return other.item()
     if isinstance(other, (Tensor, int, float, np.ndarray)):
@@ -121,7 +126,7 @@ def _binary_operand(other, op):
     return _tensor(other, op)
 
 
-def where(condition, x, y):
+def where(condition: "TensorLike", x: Any, y: Any) -> Tensor:
     """x where condition else y; condition is a bool Tensor or NumPy bool array.
 
     Shapes: condition, x, y broadcast together -> out.
@@ -142,7 +147,7 @@ def where(condition, x, y):
     return Where.apply(cond, x, y)
 
 
-def cast(x, dtype):
+def cast(x: "TensorLike", dtype: DTypeLike) -> Tensor:
     x = _tensor(x, "to")
     try:
         dtype = np.dtype(dtype)
@@ -153,13 +158,13 @@ def cast(x, dtype):
     return Cast.apply(x, dtype)
 
 
-def clone(x):
+def clone(x: "TensorLike") -> Tensor:
     """A copy of x with its own memory, differentiable (the gradient passes through)."""
     x = _tensor(x, "clone")
     return Cast.apply(x, x.dtype)
 
 
-def checked_compare(a, b, compare):
+def checked_compare(a: Any, b: Any, compare: np.ufunc) -> np.ndarray:
     """A comparison of arrays (no grad) with broadcasting errors that name the shapes."""
     try:
         return compare(a, b)
@@ -168,7 +173,7 @@ def checked_compare(a, b, compare):
                          f"{_shape_or_type(b)}: {error}") from None
 
 
-def _shape_or_type(value):
+def _shape_or_type(value: Any) -> tuple[int, ...] | str:
     try:
         return np.shape(value)
     except ValueError:                       # a ragged list has no shape
@@ -176,19 +181,22 @@ def _shape_or_type(value):
 
 
 # --- reductions -------------------------------------------------------------------------------
-def _reduction_args(x, dim, keepdim, axis, keepdims, op):
+def _reduction_args(x: "TensorLike", dim: Dim, keepdim: bool, axis: Dim, keepdims: bool | None,
+                    op: str) -> tuple[Tensor, tuple[int, ...], bool]:
     x = _tensor(x, op)
     dims = normalize_dims(pick_dim(dim, axis, op), x.ndim, op, x.shape)
     return x, dims, pick_keepdim(keepdim, keepdims)
 
 
-def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+def sum(x: "TensorLike", dim: Dim = None, keepdim: bool = False, *, axis: Dim = None,
+        keepdims: bool | None = None) -> Tensor:
     """Sum over `dim` (None: all). Shapes: x (*s) -> s without dim (size 1 if keepdim)."""
     x, dims, keepdim = _reduction_args(x, dim, keepdim, axis, keepdims, "sum")
     return Sum.apply(x, dims, keepdim)
 
 
-def mean(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+def mean(x: "TensorLike", dim: Dim = None, keepdim: bool = False, *, axis: Dim = None,
+         keepdims: bool | None = None) -> Tensor:
     x, dims, keepdim = _reduction_args(x, dim, keepdim, axis, keepdims, "mean")
     count = int(np.prod([x.shape[d] for d in dims]))
     if count == 0:
@@ -196,7 +204,27 @@ def mean(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return Sum.apply(x, dims, keepdim) / count
 
 
-def max(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+@overload
+def max(x: "TensorLike", dim: None = None, keepdim: bool = False, *, axis: None = None,
+        keepdims: bool | None = None) -> Tensor: ...
+
+
+@overload
+def max(x: "TensorLike", dim: Tensor) -> Tensor: ...
+
+
+@overload
+def max(x: "TensorLike", dim: int | None = None, keepdim: bool = False, *, axis: int | None = None,
+        keepdims: bool | None = None) -> return_types.max: ...
+
+
+@overload
+def max(x: "TensorLike", dim: int | Tensor | None = None, keepdim: bool = False, *,
+        axis: int | None = None, keepdims: bool | None = None) -> Tensor | return_types.max: ...
+
+
+def max(x: "TensorLike", dim: int | Tensor | None = None, keepdim: bool = False, *,
+        axis: int | None = None, keepdims: bool | None = None) -> Tensor | return_types.max:
     """The largest value, as torch.max: over everything -> a 0-d tensor; along one `dim` ->
     the named tuple `(values, indices)`; `mg.max(a, b)` with a Tensor b -> `maximum(a, b)`.
 
@@ -209,7 +237,27 @@ def max(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return _extreme(x, dim, keepdim, axis, keepdims, "max")
 
 
-def min(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+@overload
+def min(x: "TensorLike", dim: None = None, keepdim: bool = False, *, axis: None = None,
+        keepdims: bool | None = None) -> Tensor: ...
+
+
+@overload
+def min(x: "TensorLike", dim: Tensor) -> Tensor: ...
+
+
+@overload
+def min(x: "TensorLike", dim: int | None = None, keepdim: bool = False, *, axis: int | None = None,
+        keepdims: bool | None = None) -> return_types.min: ...
+
+
+@overload
+def min(x: "TensorLike", dim: int | Tensor | None = None, keepdim: bool = False, *,
+        axis: int | None = None, keepdims: bool | None = None) -> Tensor | return_types.min: ...
+
+
+def min(x: "TensorLike", dim: int | Tensor | None = None, keepdim: bool = False, *,
+        axis: int | None = None, keepdims: bool | None = None) -> Tensor | return_types.min:
     """The smallest value, as torch.min: like `max` (a 0-d tensor, or `(values, indices)`
     along one `dim`; `mg.min(a, b)` is `minimum`). Gradient to the first minimum."""
     if isinstance(dim, Tensor):
@@ -217,7 +265,8 @@ def min(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return _extreme(x, dim, keepdim, axis, keepdims, "min")
 
 
-def amax(x, dim=(), keepdim=False, *, axis=None, keepdims=None):
+def amax(x: "TensorLike", dim: Dim = (), keepdim: bool = False, *, axis: Dim = None,
+         keepdims: bool | None = None) -> Tensor:
     """The largest value over `dim` (an int or a tuple; () or None: all dims), values only.
 
     Shapes: x (*s) -> s without the dims (size 1 there if keepdim). The gradient goes to
@@ -227,20 +276,22 @@ def amax(x, dim=(), keepdim=False, *, axis=None, keepdims=None):
     return Max.apply(x, dims, keepdim)
 
 
-def amin(x, dim=(), keepdim=False, *, axis=None, keepdims=None):
+def amin(x: "TensorLike", dim: Dim = (), keepdim: bool = False, *, axis: Dim = None,
+         keepdims: bool | None = None) -> Tensor:
     """The smallest value over `dim` (see amax); the gradient goes to the first minimum."""
     x, dims, keepdim = _amax_args(x, dim, keepdim, axis, keepdims, "amin")
     return _smallest(x, dims, keepdim)
 
 
-def _amax_args(x, dim, keepdim, axis, keepdims, op):
+def _amax_args(x: "TensorLike", dim: Dim, keepdim: bool, axis: Dim, keepdims: bool | None,
+               op: str) -> tuple[Tensor, tuple[int, ...], bool]:
     x, dims, keepdim = _reduction_args(x, None if dim == () else dim, keepdim, axis, keepdims,
                                        op)
     _check_nonempty(x, dims, op)
     return x, dims, keepdim
 
 
-def _smallest(x, dims, keepdim):
+def _smallest(x: Tensor, dims: tuple[int, ...], keepdim: bool) -> Tensor:
     """min over dims: -max(-x) for floats (so the gradient goes to the first minimum); a plain
     NumPy min for integers and bools, where negation would wrap (uint8) or fail (bool)."""
     if x.dtype.kind in "fc":
@@ -248,7 +299,8 @@ def _smallest(x, dims, keepdim):
     return Tensor._wrap(array_module(x.data).asarray(x.data.min(axis=dims, keepdims=keepdim)))
 
 
-def _extreme(x, dim, keepdim, axis, keepdims, op):
+def _extreme(x: "TensorLike", dim: int | None, keepdim: bool, axis: int | None,
+             keepdims: bool | None, op: str) -> Any:
     x = _tensor(x, op)
     dim = pick_dim(dim, axis, op)
     keepdim = pick_keepdim(keepdim, keepdims)
@@ -275,13 +327,14 @@ def _extreme(x, dim, keepdim, axis, keepdims, op):
     return result(values, Tensor(picked.astype(np.int64, copy=False)))
 
 
-def _check_nonempty(x, dims, op):
+def _check_nonempty(x: Tensor, dims: tuple[int, ...], op: str) -> None:
     if builtins.any(x.shape[d] == 0 for d in dims) or (not dims and x.data.size == 0):
         raise ValueError(f"{op}: cannot reduce over an empty dim (shape {x.shape}); the result "
                          "would have no value")
 
 
-def var(x, dim=None, keepdim=False, *, correction=1, unbiased=None, axis=None, keepdims=None):
+def var(x: "TensorLike", dim: Dim = None, keepdim: bool = False, *, correction: Scalar = 1,
+        unbiased: bool | None = None, axis: Dim = None, keepdims: bool | None = None) -> Tensor:
     """Variance over `dim` with Bessel's correction by default (`correction=0`: population)."""
     x, dims, keepdim = _reduction_args(x, dim, keepdim, axis, keepdims, "var")
     if unbiased is not None:
@@ -298,13 +351,14 @@ def var(x, dim=None, keepdim=False, *, correction=1, unbiased=None, axis=None, k
     return squares * float("nan")
 
 
-def std(x, dim=None, keepdim=False, *, correction=1, unbiased=None, axis=None, keepdims=None):
+def std(x: "TensorLike", dim: Dim = None, keepdim: bool = False, *, correction: Scalar = 1,
+        unbiased: bool | None = None, axis: Dim = None, keepdims: bool | None = None) -> Tensor:
     """sqrt(var(x, ...))."""
     return sqrt(var(x, dim, keepdim, correction=correction, unbiased=unbiased, axis=axis,
                     keepdims=keepdims))
 
 
-def _shift(x, dims):
+def _shift(x: Tensor, dims: tuple[int, ...]) -> np.ndarray:
     """The (detached) max over dims, 0 where it is not finite: subtracting it keeps exp() in
     range without changing logsumexp/softmax."""
     with np.errstate(invalid="ignore"):
@@ -313,7 +367,8 @@ def _shift(x, dims):
     return np.where(np.isfinite(peak), peak, 0).astype(x.dtype, copy=False)
 
 
-def logsumexp(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+def logsumexp(x: "TensorLike", dim: Dim = None, keepdim: bool = False, *, axis: Dim = None,
+              keepdims: bool | None = None) -> Tensor:
     """log(sum(exp(x))) over `dim`, stable for huge |x| (the max is subtracted first)."""
     x, dims, keepdim = _reduction_args(x, dim, keepdim, axis, keepdims, "logsumexp")
     peak = _shift(x, dims)
@@ -322,18 +377,18 @@ def logsumexp(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return out if keepdim else _drop_dims(out, dims)
 
 
-def _drop_dims(x, dims):
+def _drop_dims(x: Tensor, dims: tuple[int, ...]) -> Tensor:
     return Reshape.apply(x, tuple(n for i, n in enumerate(x.shape) if i not in dims))
 
 
-def _required_dim(x, dim, axis, op):
+def _required_dim(x: Tensor, dim: Dim, axis: Dim, op: str) -> tuple[int, ...]:
     dim = pick_dim(dim, axis, op)
     if dim is None:
         raise TypeError(f"{op}: pass dim explicitly, e.g. {op}(logits, dim=1) for (N, C) logits")
     return normalize_dims(dim, x.ndim, op, x.shape)
 
 
-def softmax(x, dim=None, *, axis=None):
+def softmax(x: "TensorLike", dim: int | None = None, *, axis: int | None = None) -> Tensor:
     """exp(x) / sum(exp(x)) along `dim` (required), with the max subtracted for stability."""
     x = _tensor(x, "softmax")
     dims = _required_dim(x, dim, axis, "softmax")
@@ -341,7 +396,7 @@ def softmax(x, dim=None, *, axis=None):
     return e / Sum.apply(e, dims, True)
 
 
-def log_softmax(x, dim=None, *, axis=None):
+def log_softmax(x: "TensorLike", dim: int | None = None, *, axis: int | None = None) -> Tensor:
     """x - logsumexp(x) along `dim` (required); finite for logits of any magnitude."""
     x = _tensor(x, "log_softmax")
     dims = _required_dim(x, dim, axis, "log_softmax")
@@ -349,7 +404,8 @@ def log_softmax(x, dim=None, *, axis=None):
     return shifted - Log.apply(Sum.apply(Exp.apply(shifted), dims, True))
 
 
-def _arg_reduce(x, dim, keepdim, axis, keepdims, op, pick):
+def _arg_reduce(x: "TensorLike", dim: Dim, keepdim: bool, axis: Dim, keepdims: bool | None,
+                op: str, pick: Callable[..., Any]) -> Tensor:
     x = _tensor(x, op)
     dim = pick_dim(dim, axis, op)
     if x.data.size == 0:
@@ -363,18 +419,20 @@ def _arg_reduce(x, dim, keepdim, axis, keepdims, op, pick):
     return Tensor(out.astype(np.int64))
 
 
-def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+def argmax(x: "TensorLike", dim: Dim = None, keepdim: bool = False, *, axis: Dim = None,
+           keepdims: bool | None = None) -> Tensor:
     """Index of the largest value along `dim` (dim=None: index into the flattened tensor)."""
     return _arg_reduce(x, dim, keepdim, axis, keepdims, "argmax", np.argmax)
 
 
-def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+def argmin(x: "TensorLike", dim: Dim = None, keepdim: bool = False, *, axis: Dim = None,
+           keepdims: bool | None = None) -> Tensor:
     """Index of the smallest value along `dim` (dim=None: index into the flattened tensor)."""
     return _arg_reduce(x, dim, keepdim, axis, keepdims, "argmin", np.argmin)
 
 
 # --- shape ----------------------------------------------------------------------------------
-def reshape(x, *shape):
+def reshape(x: "TensorLike", *shape: int | Sequence[int]) -> Tensor:
     """Same elements in a new shape; one size may be -1. `reshape(x, 2, 3)` or `(x, (2, 3))`."""
     x = _tensor(x, "reshape")
     target = reshape_target(x.shape, shape_args(shape, "reshape"))
@@ -386,7 +444,7 @@ def reshape(x, *shape):
 view = reshape
 
 
-def permute(x, *dims):
+def permute(x: "TensorLike", *dims: int | Sequence[int]) -> Tensor:
     """Reorder the axes: out.shape[i] == x.shape[dims[i]]."""
     x = _tensor(x, "permute")
     dims = shape_args(dims, "permute")
@@ -397,7 +455,7 @@ def permute(x, *dims):
     return Permute.apply(x, axes)
 
 
-def transpose(x, dim0, dim1):
+def transpose(x: "TensorLike", dim0: int, dim1: int) -> Tensor:
     """Swap two axes."""
     x = _tensor(x, "transpose")
     order = list(range(x.ndim))
@@ -409,7 +467,7 @@ def transpose(x, dim0, dim1):
     return Permute.apply(x, tuple(order))
 
 
-def flatten(x, start_dim=0, end_dim=-1):
+def flatten(x: "TensorLike", start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dims start_dim..end_dim into one. Shapes: (a, b, c, d) -> (a, b*c*d) for start 1."""
     x = _tensor(x, "flatten")
     if x.ndim == 0:
@@ -423,14 +481,14 @@ def flatten(x, start_dim=0, end_dim=-1):
     return reshape(x, x.shape[:start] + (merged,) + x.shape[end + 1:])
 
 
-def squeeze(x, dim=None):
+def squeeze(x: "TensorLike", dim: Dim = None) -> Tensor:
     """Remove size-1 dims (all of them, or those in `dim`; other sizes are left alone)."""
     x = _tensor(x, "squeeze")
     dims = normalize_dims(dim, x.ndim, "squeeze", x.shape)
     return reshape(x, tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1)))
 
 
-def unsqueeze(x, dim):
+def unsqueeze(x: "TensorLike", dim: int) -> Tensor:
     """Insert a size-1 dim at `dim` (-ndim-1 <= dim <= ndim)."""
     x = _tensor(x, "unsqueeze")
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
@@ -442,7 +500,7 @@ def unsqueeze(x, dim):
     return reshape(x, x.shape[:position] + (1,) + x.shape[position:])
 
 
-def expand(x, *shape):
+def expand(x: "TensorLike", *shape: Any) -> Tensor:
     """Broadcast to `shape` without copying (-1 keeps a size); new dims go in front."""
     x = _tensor(x, "expand")
     shape = shape_args(shape, "expand")
@@ -461,7 +519,7 @@ def expand(x, *shape):
     return Expand.apply(x, target)
 
 
-def matmul(x, y):
+def matmul(x: "TensorLike", y: "TensorLike") -> Tensor:
     """Matrix product with NumPy's rules. Shapes: (*b, n, k) @ (*b, k, m) -> (*b, n, m)."""
     x, y = _tensor(x, "matmul"), _tensor(y, "matmul")
     if x.ndim == 0 or y.ndim == 0:
@@ -477,7 +535,7 @@ def matmul(x, y):
     return MatMul.apply(x, y)
 
 
-def cat(tensors, dim=0):
+def cat(tensors: Sequence[TensorLike], dim: int = 0) -> Tensor:
     """Join tensors along an existing dim; all other sizes must match."""
     tensors = _tensor_list(tensors, "cat")
     first = tensors[0]
@@ -493,7 +551,7 @@ def cat(tensors, dim=0):
     return Cat.apply(axis, *tensors)
 
 
-def stack(tensors, dim=0):
+def stack(tensors: Sequence[TensorLike], dim: int = 0) -> Tensor:
     """Join equal-shaped tensors along a new dim."""
     tensors = _tensor_list(tensors, "stack")
     shapes = {t.shape for t in tensors}
@@ -503,7 +561,7 @@ def stack(tensors, dim=0):
     return cat([unsqueeze(t, dim) for t in tensors], dim)
 
 
-def _tensor_list(tensors, op):
+def _tensor_list(tensors: Sequence[TensorLike], op: str) -> list[Tensor]:
     if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
         raise TypeError(f"{op}: expected a list or tuple of tensors, got {type(tensors).__name__}")
     if not tensors:
@@ -511,7 +569,7 @@ def _tensor_list(tensors, op):
     return [_tensor(t, op) for t in tensors]
 
 
-def pad(x, pad_width, value=0.0):
+def pad(x: "TensorLike", pad_width: Any, value: float = 0.0) -> Tensor:
     """Constant padding with NumPy's pad widths: n, (before, after), or one pair per dim."""
     x = _tensor(x, "pad")
     try:
@@ -525,14 +583,14 @@ def pad(x, pad_width, value=0.0):
 
 
 # --- indexing ---------------------------------------------------------------------------------
-def plain_index(index):
+def plain_index(index: Any) -> Any:
     """An index with Tensors and lists replaced by arrays, as NumPy expects."""
     if isinstance(index, tuple):
         return tuple(_index_part(p) for p in index)
     return _index_part(index)
 
 
-def _index_part(part):
+def _index_part(part: Any) -> Any:
     if isinstance(part, Tensor):
         part = part.data
     elif isinstance(part, list):
@@ -542,7 +600,7 @@ def _index_part(part):
     return part
 
 
-def getitem(x, index):
+def getitem(x: Tensor, index: Any) -> Tensor:
     """x[index] (slices, ints, None, ..., integer arrays, boolean masks), as NumPy."""
     index = plain_index(index)
     try:
@@ -553,7 +611,7 @@ def getitem(x, index):
                          f"{x.shape}: {reason}") from None
 
 
-def describe_index(index):
+def describe_index(index: Any) -> str:
     parts = index if isinstance(index, tuple) else (index,)
     described = [f"array{p.shape}" if isinstance(p, np.ndarray) and p.size > 6 else
                  repr(p.tolist()) if isinstance(p, np.ndarray) else repr(p) for p in parts]
@@ -561,7 +619,7 @@ def describe_index(index):
 
 
 # --- sliding windows (convolution and pooling are built on this) -----------------------------
-def _pair(value, name: str, op: str, minimum: int) -> tuple:
+def _pair(value: Any, name: str, op: str, minimum: int) -> tuple:
     pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
     if len(pair) != 2 or builtins.any(isinstance(v, bool) or not isinstance(v, (int, np.integer))
                                       for v in pair):
@@ -571,7 +629,7 @@ def _pair(value, name: str, op: str, minimum: int) -> tuple:
     return tuple(int(v) for v in pair)
 
 
-def _padding_pairs(padding, op: str) -> tuple:
+def _padding_pairs(padding: int | Sequence[int] | Sequence[Sequence[int]], op: str) -> tuple:
     """int p, (ph, pw) or ((top, bottom), (left, right)) -> ((top, bottom), (left, right))."""
     if isinstance(padding, (tuple, list)) and len(padding) == 2 and builtins.all(
             isinstance(p, (tuple, list)) for p in padding):
@@ -580,7 +638,11 @@ def _padding_pairs(padding, op: str) -> tuple:
     return ((ph, ph), (pw, pw))
 
 
-def sliding_window(x, kernel_size, stride=1, padding=0, dilation=1, value=0.0, op="sliding_window"):
+def sliding_window(x: "TensorLike", kernel_size: int | Sequence[int],
+                   stride: int | Sequence[int] = 1,
+                   padding: int | Sequence[int] | Sequence[Sequence[int]] = 0,
+                   dilation: int | Sequence[int] = 1, value: float = 0.0,
+                   op: str = "sliding_window") -> Tensor:
     """Every KH x KW window of the last two axes, as a differentiable view (im2col).
 
     Shapes:

@@ -4,37 +4,42 @@ tests and nan_to_num, comparisons as functions (eq, ne, lt, ...), allclose/isclo
 Each is also a Tensor method (`x.sin()`), as in PyTorch. Shapes: x (*s) -> out (*s); the
 comparisons broadcast x and other.
 """
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
 import numpy as np
+from numpy.typing import DTypeLike
 
 from .functional import _tensor, checked_compare, where
 from .ops.unary import Cos, Sin, Step
-from .tensor import Tensor
+from .tensor import Scalar, TensorLike, Tensor
 
 
-def sin(x):
+def sin(x: TensorLike) -> Tensor:
     return Sin.apply(_tensor(x, "sin"))
 
 
-def cos(x):
+def cos(x: TensorLike) -> Tensor:
     return Cos.apply(_tensor(x, "cos"))
 
 
-def sign(x):
+def sign(x: TensorLike) -> Tensor:
     """-1, 0 or 1 by the sign of each element (NaN stays NaN); zero gradient."""
     return Step.apply(_tensor(x, "sign"), "sign")
 
 
-def floor(x):
+def floor(x: TensorLike) -> Tensor:
     """Largest integer <= x (same dtype); zero gradient."""
     return Step.apply(_tensor(x, "floor"), "floor")
 
 
-def ceil(x):
+def ceil(x: TensorLike) -> Tensor:
     """Smallest integer >= x (same dtype); zero gradient."""
     return Step.apply(_tensor(x, "ceil"), "ceil")
 
 
-def round(x, decimals: int = 0):
+def round(x: TensorLike, decimals: int = 0) -> Tensor:
     """Round half to even (as PyTorch and NumPy), to `decimals` places; zero gradient."""
     x = _tensor(x, "round")
     if isinstance(decimals, bool) or not isinstance(decimals, (int, np.integer)):
@@ -42,22 +47,23 @@ def round(x, decimals: int = 0):
     return Step.apply(x, "round", int(decimals))
 
 
-def isnan(x) -> Tensor:
+def isnan(x: TensorLike) -> Tensor:
     """Bool tensor: True where x is NaN."""
     return Tensor._wrap(np.isnan(_tensor(x, "isnan").data))
 
 
-def isinf(x) -> Tensor:
+def isinf(x: TensorLike) -> Tensor:
     """Bool tensor: True where x is +inf or -inf."""
     return Tensor._wrap(np.isinf(_tensor(x, "isinf").data))
 
 
-def isfinite(x) -> Tensor:
+def isfinite(x: TensorLike) -> Tensor:
     """Bool tensor: True where x is neither NaN nor infinite."""
     return Tensor._wrap(np.isfinite(_tensor(x, "isfinite").data))
 
 
-def nan_to_num(x, nan: float = 0.0, posinf=None, neginf=None):
+def nan_to_num(x: TensorLike, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None) -> Tensor:
     """NaN -> `nan`, +inf -> `posinf`, -inf -> `neginf` (default: the dtype's largest and
     smallest finite values). The gradient passes where x was finite and is 0 elsewhere."""
     x = _tensor(x, "nan_to_num")
@@ -72,8 +78,8 @@ def nan_to_num(x, nan: float = 0.0, posinf=None, neginf=None):
     return where(np.isfinite(x.data), x, Tensor._wrap(replaced))
 
 
-def _compare(name, compare):
-    def comparison(x, other):
+def _compare(name: str, compare: np.ufunc) -> Callable[[TensorLike, TensorLike], Tensor]:
+    def comparison(x: TensorLike, other: TensorLike) -> Tensor:
         x = _tensor(x, name)
         other = other.data if isinstance(other, Tensor) else other
         return Tensor._wrap(checked_compare(x.data, other, compare))
@@ -90,7 +96,8 @@ gt = _compare("gt", np.greater)
 ge = _compare("ge", np.greater_equal)
 
 
-def _pair_of_arrays(x, other, op, rtol=0.0, atol=0.0):
+def _pair_of_arrays(x: TensorLike, other: TensorLike, op: str, rtol: float = 0.0,
+                    atol: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     for name, value in (("rtol", rtol), ("atol", atol)):
         if isinstance(value, bool) or not isinstance(value, (int, float, np.integer,
                                                              np.floating)):
@@ -104,19 +111,21 @@ def _pair_of_arrays(x, other, op, rtol=0.0, atol=0.0):
     return x.data, other.data
 
 
-def isclose(x, other, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False):
+def isclose(x: TensorLike, other: TensorLike, rtol: float = 1e-5, atol: float = 1e-8,
+            equal_nan: bool = False) -> Tensor:
     """Bool tensor: |x - other| <= atol + rtol * |other|, elementwise (as PyTorch)."""
     a, b = _pair_of_arrays(x, other, "isclose", rtol, atol)
     return Tensor._wrap(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
-def allclose(x, other, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
+def allclose(x: TensorLike, other: TensorLike, rtol: float = 1e-5, atol: float = 1e-8,
+             equal_nan: bool = False) -> bool:
     """True when every element of x is close to other (see isclose)."""
     a, b = _pair_of_arrays(x, other, "allclose", rtol, atol)
     return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
-def equal(x, other) -> bool:
+def equal(x: TensorLike, other: TensorLike) -> bool:
     """True when x and other have the same shape and the same values."""
     x, other = _tensor(x, "equal"), _tensor(other, "equal")
     return x.shape == other.shape and bool(np.array_equal(x.data, other.data))

@@ -2,10 +2,15 @@
 
 Shapes are given per function. Each is also a Tensor method (`x.prod(1)`), except einsum.
 """
+from __future__ import annotations
+
 import builtins
 import string
 
+from typing import Any, Callable, Sequence
+
 import numpy as np
+from numpy.typing import DTypeLike
 
 from ._checks import normalize_dim, normalize_dims, pick_keepdim
 from ._promotion import result_type
@@ -13,10 +18,10 @@ from .functional import _tensor, abs, amax, amin, matmul, reshape, sum
 from .ops.einsum import Einsum
 from .ops.norm import PNorm
 from .ops.scan import CumSum, Prod
-from .tensor import Tensor
+from .tensor import Dim, TensorLike, Tensor
 
 
-def mm(x, y):
+def mm(x: TensorLike, y: TensorLike) -> Tensor:
     """Matrix product of two 2-D tensors. Shapes: (n, k) @ (k, m) -> (n, m)."""
     x, y = _tensor(x, "mm"), _tensor(y, "mm")
     if x.ndim != 2 or y.ndim != 2:
@@ -25,7 +30,7 @@ def mm(x, y):
     return matmul(x, y)
 
 
-def bmm(x, y):
+def bmm(x: TensorLike, y: TensorLike) -> Tensor:
     """Batched matrix product of two 3-D tensors. Shapes: (b, n, k) @ (b, k, m) -> (b, n, m)."""
     x, y = _tensor(x, "bmm"), _tensor(y, "bmm")
     if x.ndim != 3 or y.ndim != 3 or x.shape[0] != y.shape[0]:
@@ -34,13 +39,13 @@ def bmm(x, y):
     return matmul(x, y)
 
 
-def _cast_dtype(x, dtype, op):
+def _cast_dtype(x: Tensor, dtype: DTypeLike | None, op: str) -> Tensor:
     from ._checks import as_dtype
     dtype = as_dtype(dtype, op)
     return x if dtype is None or dtype == x.dtype else x.to(dtype)
 
 
-def cumsum(x, dim: int, dtype=None):
+def cumsum(x: TensorLike, dim: int, dtype: DTypeLike | None = None) -> Tensor:
     """Running sum along `dim`. Shapes: x (*s) -> out (*s). Integer and bool input gives
     int64 (as PyTorch); `dtype` converts first."""
     x = _cast_dtype(_tensor(x, "cumsum"), dtype, "cumsum")
@@ -52,7 +57,9 @@ def cumsum(x, dim: int, dtype=None):
     return CumSum.apply(x, axis)
 
 
-def prod(x, dim=None, keepdim: bool = False, dtype=None, *, axis=None, keepdims=None):
+def prod(x: TensorLike, dim: int | None = None, keepdim: bool = False,
+         dtype: DTypeLike | None = None, *, axis: int | None = None,
+         keepdims: bool | None = None) -> Tensor:
     """Product of the elements over one `dim` (None: all). Shapes: x (*s) -> s without dim
     (size 1 there if keepdim). Exact gradients with zeros present; integers give int64."""
     x = _cast_dtype(_tensor(x, "prod"), dtype, "prod")
@@ -76,7 +83,8 @@ def prod(x, dim=None, keepdim: bool = False, dtype=None, *, axis=None, keepdims=
     return out if keepdim else reshape(out, x.shape[:d] + x.shape[d + 1:])
 
 
-def norm(x, p="fro", dim=None, keepdim: bool = False, dtype=None):
+def norm(x: TensorLike, p: float | str | None = "fro", dim: Dim = None, keepdim: bool = False,
+         dtype: DTypeLike | None = None) -> Tensor:
     """The vector p-norm over `dim` (None: all elements), as torch.norm: p = 'fro' or 2
     (Euclidean), 1, inf, -inf, 0 (count of non-zeros) or any other p > 0.
 
@@ -108,7 +116,7 @@ def norm(x, p="fro", dim=None, keepdim: bool = False, dtype=None):
 
 
 # --- einsum -------------------------------------------------------------------------------------
-def einsum(equation: str, *operands):
+def einsum(equation: str, *operands: Tensor | Sequence[Tensor]) -> Tensor:
     """Einstein summation, as torch.einsum: `einsum("ij,jk->ik", a, b)`; operands may also be
     passed as one list. '...' stands for the same leading dims in every operand; without
     '->' the output has the letters that appear once, in alphabetical order.

@@ -6,19 +6,25 @@ All are compositions of the indexing, where, cat, reshape and expand primitives 
 gradients come from those), except scatter, which has its own primitive (ops/scatter.py).
 Each is also a Tensor method.
 """
+from __future__ import annotations
+
 import builtins
 
+from typing import Any, Callable, Sequence
+
 import numpy as np
+from numpy.typing import DTypeLike
 
 from . import return_types
 from ._checks import normalize_dim, normalize_dims, shape_args
 from .functional import _tensor, cat, expand, getitem, pad, reshape, transpose, where
 from .ops.scatter import Scatter, mesh_index
-from .tensor import Tensor
+from .tensor import Dim, Scalar, TensorLike, Tensor
 
 
 # --- gather / scatter -------------------------------------------------------------------------
-def _index_array(index, x, dim, op, source_shape=None) -> np.ndarray:
+def _index_array(index: Any, x: Tensor, dim: int, op: str,
+                 source_shape: tuple[int, ...] | None = None) -> np.ndarray:
     """`index` as an int64 array checked against x (and against the source of values)."""
     if isinstance(index, Tensor):
         index = index.data
@@ -43,7 +49,7 @@ def _index_array(index, x, dim, op, source_shape=None) -> np.ndarray:
     return index.astype(np.int64, copy=False).reshape(index.shape if x.ndim else ())
 
 
-def gather(x, dim: int, index):
+def gather(x: TensorLike, dim: int, index: TensorLike) -> Tensor:
     """out[i][j][k] = x[index[i][j][k]][j][k] for dim 0 (likewise for other dims).
 
     Shapes: x (*s), index (*i) with the same number of dims and i[d] <= s[d] for d != dim
@@ -57,7 +63,8 @@ def gather(x, dim: int, index):
     return getitem(x, mesh_index(index, dim))
 
 
-def scatter(x, dim: int, index, src=None, *, value=None, reduce=None):
+def scatter(x: TensorLike, dim: int, index: TensorLike, src: TensorLike | None = None, *,
+            value: Scalar | None = None, reduce: str | None = None) -> Tensor:
     """A copy of x with values written at `index` along `dim`:
     out[index[i][j]][j] = src[i][j] for dim 0. `src` is a tensor (its leading part of
     index's shape is used) or a number (`value=` also works), as torch.scatter.
@@ -68,7 +75,7 @@ def scatter(x, dim: int, index, src=None, *, value=None, reduce=None):
     return _scatter(x, dim, index, src, value, reduce, "scatter", accumulate=False)
 
 
-def scatter_add(x, dim: int, index, src):
+def scatter_add(x: TensorLike, dim: int, index: TensorLike, src: TensorLike) -> Tensor:
     """A copy of x with src's values added at `index` along `dim` (repeats accumulate).
 
     Shapes: as scatter.
@@ -76,7 +83,8 @@ def scatter_add(x, dim: int, index, src):
     return _scatter(x, dim, index, src, None, None, "scatter_add", accumulate=True)
 
 
-def _scatter(x, dim, index, src, value, reduce, op, accumulate):
+def _scatter(x: TensorLike, dim: int, index: TensorLike, src: TensorLike | None,
+             value: Scalar | None, reduce: str | None, op: str, accumulate: bool) -> Tensor:
     x = _tensor(x, op)
     if reduce is not None:
         raise ValueError(f"{op}: reduce={reduce!r} is not supported; use scatter_add for sums")
@@ -87,6 +95,7 @@ def _scatter(x, dim, index, src, value, reduce, op, accumulate):
     if src is None:
         raise TypeError(f"{op}: missing the values: pass src (a tensor) or value (a number)")
     dim = normalize_dim(dim, x.ndim, op, x.shape)
+    part: Any
     if isinstance(src, (int, float, np.integer, np.floating)) and not isinstance(src, bool):
         index = _index_array(index, x, dim, op)
         part = src
@@ -108,7 +117,7 @@ def _scatter(x, dim, index, src, value, reduce, op, accumulate):
     return Scatter.apply(x, part, mesh_index(index, dim), accumulate)
 
 
-def masked_fill(x, mask, value):
+def masked_fill(x: TensorLike, mask: TensorLike, value: TensorLike) -> Tensor:
     """x with `value` where `mask` is True. Shapes: mask broadcasts to x's shape -> x's shape.
     `value` is a number or a 0-d tensor (which then gets the gradient of the filled spots)."""
     x = _tensor(x, "masked_fill")
@@ -131,7 +140,7 @@ def masked_fill(x, mask, value):
     return out if out.dtype == x.dtype else out.to(x.dtype)
 
 
-def _broadcasts(*shapes) -> bool:
+def _broadcasts(*shapes: tuple[int, ...]) -> bool:
     try:
         np.broadcast_shapes(*shapes)
     except ValueError:
@@ -140,7 +149,8 @@ def _broadcasts(*shapes) -> bool:
 
 
 # --- sorting ----------------------------------------------------------------------------------
-def argsort(x, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+def argsort(x: TensorLike, dim: int = -1, descending: bool = False,
+            stable: bool = False) -> Tensor:
     """Indices that sort x along `dim`; equal elements keep their order (always stable);
     NaN sorts as the largest value, as PyTorch."""
     x = _tensor(x, "argsort")
@@ -155,7 +165,8 @@ def argsort(x, dim: int = -1, descending: bool = False, stable: bool = False) ->
     return Tensor._wrap((n - 1 - np.flip(order, dim)).astype(np.int64))
 
 
-def sort(x, dim: int = -1, descending: bool = False, stable: bool = False):
+def sort(x: TensorLike, dim: int = -1, descending: bool = False,
+         stable: bool = False) -> return_types.sort:
     """x sorted along `dim`, as the named tuple (values, indices) (torch.return_types.sort).
 
     Shapes: x (*s) -> values and indices (*s). Stable; the gradient flows to the sorted
@@ -167,7 +178,8 @@ def sort(x, dim: int = -1, descending: bool = False, stable: bool = False):
     return return_types.sort(gather(x, dim, indices), indices)
 
 
-def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+def topk(x: TensorLike, k: int, dim: int = -1, largest: bool = True,
+         sorted: bool = True) -> return_types.topk:
     """The k largest (or smallest) elements along `dim`, as (values, indices), sorted.
 
     Shapes: x (*s) -> values and indices (*s with s[dim] = k). Ties keep index order.
@@ -187,7 +199,7 @@ def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
 
 
 # --- reordering -------------------------------------------------------------------------------
-def flip(x, dims):
+def flip(x: TensorLike, dims: int | Sequence[int | Sequence[int]]) -> Tensor:
     """Reverse the order of elements along `dims` (an int or a tuple). Shapes: unchanged."""
     x = _tensor(x, "flip")
     axes = normalize_dims(dims, x.ndim, "flip", x.shape)
@@ -197,7 +209,8 @@ def flip(x, dims):
                             for d in range(x.ndim)))
 
 
-def roll(x, shifts, dims=None):
+def roll(x: TensorLike, shifts: int | Sequence[int],
+         dims: int | Sequence[int] | None = None) -> Tensor:
     """Shift elements along `dims` circularly (dims=None: over the flattened tensor, then
     reshaped back). `shifts` and `dims` are ints or tuples of the same length."""
     x = _tensor(x, "roll")
@@ -224,7 +237,7 @@ def roll(x, shifts, dims=None):
     return x
 
 
-def repeat(x, *sizes):
+def repeat(x: TensorLike, *sizes: int | Sequence[int]) -> Tensor:
     """Tile x: `sizes[i]` copies along dim i (new leading dims when there are more sizes
     than dims), as torch.Tensor.repeat. Shapes: (*s) -> (sizes[i] * s[i], ...)."""
     x = _tensor(x, "repeat")
@@ -241,7 +254,7 @@ def repeat(x, *sizes):
     return reshape(out, tuple(r * n for r, n in zip(sizes, shape)))
 
 
-def tile(x, dims):
+def tile(x: TensorLike, dims: int | Sequence[int | Sequence[int]]) -> Tensor:
     """repeat(x, *dims) with ones prepended to dims when x has more dims (torch.tile)."""
     x = _tensor(x, "tile")
     dims = shape_args(dims if isinstance(dims, (tuple, list)) else (dims,), "tile")
@@ -249,7 +262,7 @@ def tile(x, dims):
 
 
 # --- matrices ---------------------------------------------------------------------------------
-def diag(x, diagonal: int = 0):
+def diag(x: TensorLike, diagonal: int = 0) -> Tensor:
     """1-D x -> the square matrix with x on the given diagonal; 2-D x -> that diagonal.
 
     Shapes: (n,) -> (n + |k|, n + |k|); (r, c) -> (number of elements on diagonal k,).
@@ -273,7 +286,7 @@ def diag(x, diagonal: int = 0):
     raise ValueError(f"diag: expected a 1-D or 2-D tensor, got shape {x.shape}")
 
 
-def _triangle(x, diagonal, op, keep):
+def _triangle(x: TensorLike, diagonal: int, op: str, keep: Callable[..., np.ndarray]) -> Tensor:
     x = _tensor(x, op)
     if x.ndim < 2:
         raise ValueError(f"{op}: expected a tensor with at least 2 dims, got shape {x.shape}")
@@ -283,17 +296,17 @@ def _triangle(x, diagonal, op, keep):
     return where(mask, x, Tensor._wrap(np.zeros((), x.dtype)))
 
 
-def tril(x, diagonal: int = 0):
+def tril(x: TensorLike, diagonal: int = 0) -> Tensor:
     """The lower triangle of the last two dims (on and below `diagonal`), zeros elsewhere."""
     return _triangle(x, diagonal, "tril", np.tril)
 
 
-def triu(x, diagonal: int = 0):
+def triu(x: TensorLike, diagonal: int = 0) -> Tensor:
     """The upper triangle of the last two dims (on and above `diagonal`), zeros elsewhere."""
     return _triangle(x, diagonal, "triu", np.triu)
 
 
-def t(x):
+def t(x: TensorLike) -> Tensor:
     """Transpose a 2-D tensor (0-D and 1-D are returned as they are), as torch.t."""
     x = _tensor(x, "t")
     if x.ndim > 2:
@@ -303,7 +316,8 @@ def t(x):
 
 
 # --- splitting and shapes of others -----------------------------------------------------------
-def split(x, split_size_or_sections, dim: int = 0) -> tuple:
+def split(x: TensorLike, split_size_or_sections: int | Sequence[int],
+          dim: int = 0) -> tuple[Tensor, ...]:
     """Pieces along `dim`: of `split_size` each (the last may be smaller), or of the listed
     sizes (which must add up to the dim's size). Each piece is a differentiable view."""
     x = _tensor(x, "split")
@@ -327,7 +341,7 @@ def split(x, split_size_or_sections, dim: int = 0) -> tuple:
                  for a, b in zip(bounds[:-1], bounds[1:]))
 
 
-def chunk(x, chunks: int, dim: int = 0) -> tuple:
+def chunk(x: TensorLike, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """Split into `chunks` pieces of ceil(size / chunks) along `dim` (possibly fewer pieces,
     the last smaller), as torch.chunk."""
     x = _tensor(x, "chunk")
@@ -342,11 +356,11 @@ def chunk(x, chunks: int, dim: int = 0) -> tuple:
     return split(x, -(-n // int(chunks)), axis)
 
 
-def view_as(x, other):
+def view_as(x: TensorLike, other: Tensor) -> Tensor:
     """reshape(x, other.shape)."""
     return reshape(_tensor(x, "view_as"), _tensor(other, "view_as").shape)
 
 
-def expand_as(x, other):
+def expand_as(x: TensorLike, other: Tensor) -> Tensor:
     """expand(x, other.shape)."""
     return expand(_tensor(x, "expand_as"), _tensor(other, "expand_as").shape)

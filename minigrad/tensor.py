@@ -409,8 +409,7 @@ class Tensor:
         """Limit values to [min, max] in place (see clamp)."""
         low, high = F.clamp_bounds(min, max, "clamp_")
 
-        def clip(array: np.ndarray, _: None, out: np.ndarray | None,
-                 casting: Any) -> np.ndarray:
+        def clip(array: np.ndarray, _: None, out: Any, casting: Any) -> np.ndarray:
             return np.clip(array, low, high, out=out, casting=casting)
         return _inplace.update(self, "clamp_", clip, None, lambda old, _: F.clamp(old, low, high))
 

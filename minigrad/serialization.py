@@ -239,7 +239,10 @@ def _path(path, op: str, usage: str) -> str:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{op}: the path must be a str or os.PathLike, got "
                         f"{type(path).__name__}; call it as {usage}")
-    return os.fspath(path)
+    text = os.fspath(path)
+    if not text:
+        raise ValueError(f"{op}: the path is empty; call it as {usage} with a file name")
+    return text
 
 
 def _open_archive(handle, path):

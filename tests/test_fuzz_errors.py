@@ -1,8 +1,10 @@
 """Bad input, fuzzed: every public op and layer, called with wrong shapes, wrong dtypes, empty
 tensors, None and strings, either works or raises a documented error with a message.
 
-Documented: ValueError, TypeError, IndexError (incl. mg.DimensionError), RuntimeError, and
-FileNotFoundError for a path that does not exist (mg.load, the IDX reader). Never
+Documented: ValueError, TypeError, IndexError (incl. mg.DimensionError), RuntimeError,
+FileNotFoundError for a path that does not exist (mg.load, the IDX reader), and mg.save's
+IsADirectoryError (a folder given as the file) and PermissionError (a file this user may not
+write). Never
 an error from inside NumPy (AxisError, LinAlgError, or any error whose last traceback frame is in
 NumPy, unless minigrad re-raised it with its `<op>: ...` message), never a hang.
 
@@ -29,7 +31,8 @@ from hypothesis import strategies as st
 import minigrad as mg
 import nn
 
-ALLOWED = (ValueError, TypeError, IndexError, RuntimeError, FileNotFoundError)
+ALLOWED = (ValueError, TypeError, IndexError, RuntimeError, FileNotFoundError,
+           IsADirectoryError, PermissionError)
 FORBIDDEN = (np.exceptions.AxisError, np.linalg.LinAlgError)
 NUMPY_DIR = os.path.dirname(np.__file__) + os.sep
 TIME_LIMIT_S = 10

@@ -226,3 +226,15 @@ def test_swapped_arguments_are_a_type_error(tmp_path):
                                         r"NoneType; call it as mg.load\(path\)"):
         mg.load(None)
     assert not path.exists()
+
+
+@pytest.mark.parametrize("call", [lambda: mg.save({"w": mg.tensor([1.0])}, ""),
+                                  lambda: mg.load("")])
+def test_an_empty_path_is_a_value_error_naming_the_call(call):
+    with pytest.raises(ValueError, match=r"(save|load): the path is empty"):
+        call()
+
+
+def test_saving_to_a_folder_is_an_is_a_directory_error(tmp_path):
+    with pytest.raises(IsADirectoryError, match="is a folder; pass a file name inside it"):
+        mg.save({"w": mg.tensor([1.0])}, tmp_path)

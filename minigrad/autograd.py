@@ -13,7 +13,7 @@ import threading
 
 import numpy as np
 
-from . import grad_mode
+from . import buffers, grad_mode
 from .backend import array_module
 from .hooks import TOOLS
 from .tensor import Tensor, new_tensor
@@ -252,10 +252,12 @@ def run_backward(roots, gradients, retain_graph: bool = False, create_graph: boo
     """
     previous = grad_mode.STATE.enabled
     grad_mode.STATE.enabled = create_graph
+    buffers.BACKWARD.depth += 1                  # training work: big arrays may be cached
     try:
         return _sweep(roots, gradients, retain_graph, create_graph, targets, accumulate)
     finally:
         grad_mode.STATE.enabled = previous
+        buffers.BACKWARD.depth -= 1
 
 
 def _sweep(roots, gradients, retain_graph, create_graph, targets, accumulate):

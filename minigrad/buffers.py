@@ -14,8 +14,8 @@ A NumPy view keeps a reference to its base array, so an array that anything stil
 directly, through a view, a Tensor or a graph node (saved for backward), is never reused:
 results a user holds are never overwritten. Arrays below `MIN_BYTES` are not cached (malloc
 serves those cheaply), and a cached array that has not been reused for `STALE_AFTER` requests
-is released, and arrays made under `no_grad` (evaluation, often at another batch size) are not
-added, so the cache holds what the current training loop needs and no more, and at most
+is released, and arrays made under `no_grad` outside backward (evaluation, often at another
+batch size) are not added, so the cache holds what the current training loop needs and no more, and at most
 `MAX_BYTES` in all.
 
     buffers.empty((288, 73728), np.float32)   # like np.empty, maybe a reused array
@@ -35,6 +35,16 @@ MAX_BYTES = 1024 * 2**20        # never cache more than this in all
 STALE_AFTER = 64                # requests without reuse before a free cached array is released
 
 _lock = threading.Lock()
+
+
+class _Backward(threading.local):
+    """How many backward sweeps run in this thread (autograd.run_backward counts them)."""
+
+    def __init__(self):
+        self.depth = 0
+
+
+BACKWARD = _Backward()
 _entries: list = []                   # [array (1-D uint8), request count when last handed out]
 _requests = 0
 
@@ -72,9 +82,10 @@ def empty(shape, dtype) -> np.ndarray:
             found[1] = _requests
             return found[0].view(dtype).reshape(shape)
         _release_stale()
-        if not grad_mode.STATE.enabled:
-            # Evaluation (no_grad): its arrays die right after use and its batch size is often
-            # not the training one; caching them would only raise the peak memory.
+        if not (grad_mode.STATE.enabled or BACKWARD.depth):
+            # Evaluation (no_grad outside backward): its arrays die right after use and its
+            # batch size is often not the training one; caching them would only raise the
+            # peak memory.
             return np.empty(shape, dtype)
         array = np.empty(nbytes, np.uint8)
         if cached_bytes() + nbytes <= MAX_BYTES:

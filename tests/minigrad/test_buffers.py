@@ -133,3 +133,12 @@ def test_arrays_made_under_no_grad_are_not_added():
     del free
     with mg.no_grad():                                    # ... and reused under no_grad
         assert buffers.empty(BIG, np.float32).ctypes.data == address
+
+
+def test_arrays_made_in_backward_are_cached():
+    """backward runs with recording off, yet its gradients are training work: cached."""
+    x = mg.randn(*BIG, requires_grad=True)
+    weight = mg.randn(BIG[1], BIG[1])
+    (x @ weight).sum().backward()                         # x.grad's product: MIN_BYTES
+    assert buffers.cached_bytes() == 2 * buffers.MIN_BYTES      # forward's product and it
+    assert buffers.BACKWARD.depth == 0

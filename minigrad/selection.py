@@ -17,7 +17,8 @@ from numpy.typing import DTypeLike
 
 from . import return_types
 from ._checks import normalize_dim, normalize_dims, shape_args
-from .functional import _tensor, cat, expand, getitem, pad, reshape, transpose, where
+from .functional import (_tensor, cat, describe_index, expand, getitem, pad, reshape, transpose,
+                         where)
 from .ops.scatter import Scatter, mesh_index
 from .tensor import Dim, Scalar, TensorLike, Tensor
 
@@ -115,6 +116,29 @@ def _scatter(x: TensorLike, dim: int, index: TensorLike, src: TensorLike | None,
     if x.ndim == 0:
         return Scatter.apply(x, part, (), accumulate)
     return Scatter.apply(x, part, mesh_index(index, dim), accumulate)
+
+
+def index_put(x: Tensor, index: Any, value: Any) -> Tensor:
+    """A copy of x with x[index] = value (value broadcast to x[index]'s shape), recorded:
+    what `x[index] = value` does when gradients are recorded. `index` is in NumPy form."""
+    try:
+        target = x.data[index].shape
+    except (IndexError, TypeError, ValueError) as error:
+        raise IndexError(f"__setitem__: index {describe_index(index)} is invalid for a tensor "
+                         f"of shape {x.shape}: {error}") from None
+    if isinstance(value, Tensor):
+        value = value if value.dtype == x.dtype else value.to(x.dtype)
+        if not _broadcasts(value.shape, target) or np.broadcast_shapes(value.shape,
+                                                                       target) != target:
+            raise ValueError(f"__setitem__: cannot assign a tensor of shape {value.shape} to "
+                             f"index {describe_index(index)} (shape {target}) of a tensor of "
+                             f"shape {x.shape}")
+        value = expand(value, target)
+    elif isinstance(value, bool) or not isinstance(value, (int, float, np.integer,
+                                                             np.floating)):
+        value = Tensor(value).to(x.dtype)
+        return index_put(x, index, value)
+    return Scatter.apply(x, value, index, False)
 
 
 def masked_fill(x: TensorLike, mask: TensorLike, value: TensorLike) -> Tensor:

@@ -326,11 +326,15 @@ class Tensor:
 
     # --- in-place updates: same object, version bumped (rules in _inplace.py) --------------
     def __setitem__(self, index: Any, value: "Tensor | ArrayLike") -> None:
-        if self.requires_grad and grad_mode.STATE.enabled:
-            raise RuntimeError("__setitem__: in-place update of a tensor that requires grad "
-                               "while gradients are recorded; wrap it in `with mg.no_grad():`")
-        self._version += 1
+        """x[index] = value, in place. Recorded when gradients are (x a non-leaf, or value a
+        tensor that requires grad): the overwritten elements get no gradient, value gets
+        theirs. A leaf that requires grad is refused while recording, as in PyTorch."""
         index = F.plain_index(index)
+        if _inplace.is_recording(self, (value,)):
+            _inplace.replace(self, "__setitem__", lambda old: S.index_put(old, index, value),
+                             value)
+            return
+        self._version += 1
         value = value.data if isinstance(value, Tensor) else value
         try:
             self.data[index] = value

@@ -214,3 +214,35 @@ def test_min_of_unsigned_and_bool_tensors_does_not_wrap():
     np.testing.assert_array_equal(indices.data, [0, 1])
     assert values.dtype == np.uint8
     assert mg.tensor([True, False]).min().item() is False
+
+
+def test_setitem_is_recorded_like_pytorch():
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (mg, torch):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        v = lib.tensor(5.0, requires_grad=True)
+        y = x * 2
+        y[1] = v * 3
+        y[y > 5] = 0.5
+        buffer = lib.zeros(2, 3)
+        buffer[0] = x                   # a constant receiving a tensor that requires grad
+        (y.sum() + (buffer * buffer).sum()).backward()
+        results.append([np.array(t.detach().numpy() if lib is torch else t.data)
+                        for t in (y, x.grad, v.grad, buffer)])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs)
+
+
+def test_setitem_errors_while_recording():
+    x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="__setitem__: in-place update of a leaf tensor"):
+        x[0] = 1.0
+    y = x * 1.0
+    with pytest.raises(ValueError, match=r"__setitem__: cannot assign a tensor of shape \(3,\) "
+                                         r"to index \[slice\(0, 2, None\)\] \(shape \(2,\)\)"):
+        y[0:2] = mg.ones(3)
+    with pytest.raises(IndexError, match=r"__setitem__: index \[5\] is invalid for a tensor of "
+                                         r"shape \(3,\)"):
+        y[5] = 1.0
+    assert y._version == 0

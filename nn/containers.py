@@ -3,19 +3,24 @@
 Their children are named "0", "1", ... (or by the keys of an OrderedDict given to
 Sequential), so parameters get dotted names such as `0.weight` or `features.conv1.bias`.
 """
+from __future__ import annotations
+
 from collections import OrderedDict
+from typing import Any, Iterable, Iterator, TypeVar
 
 from .module import Module
 
+_S = TypeVar("_S", bound="_ModuleSequence")
 
-def _check_module(module, op: str, where) -> Module:
+
+def _check_module(module: Any, op: str, where: object) -> Module:
     if not isinstance(module, Module):
         raise TypeError(f"{op}: item {where} must be an nn.Module, got {type(module).__name__}; "
                         "wrap functions in a Module subclass")
     return module
 
 
-def _position(index, length: int, op: str) -> int:
+def _position(index: object, length: int, op: str) -> int:
     if isinstance(index, bool) or not isinstance(index, int):
         raise TypeError(f"{op}: indices must be ints or slices, got {type(index).__name__}")
     if not -length <= index < length:
@@ -27,7 +32,7 @@ class _ModuleSequence(Module):
     """What Sequential and ModuleList share: len, iteration, append and indexing (a slice
     gives a container of the same kind, built by `_from_items`)."""
 
-    def append(self, module: Module):
+    def append(self: _S, module: Module) -> _S:
         """Add a module at the end (named by its position); returns self."""
         name = type(self).__name__
         self.add_module(str(len(self)), _check_module(module, f"{name}.append", len(self)))
@@ -36,10 +41,10 @@ class _ModuleSequence(Module):
     def __len__(self) -> int:
         return len(self._modules)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int | slice) -> Module:
         items = list(self._modules.items())
         if isinstance(index, slice):
             return self._from_items(items[index])
@@ -55,7 +60,7 @@ class Sequential(_ModuleSequence):
     append.
     """
 
-    def __init__(self, *modules):
+    def __init__(self, *modules: Any) -> None:
         super().__init__()
         if len(modules) == 1 and isinstance(modules[0], dict):
             for name, module in modules[0].items():
@@ -67,13 +72,13 @@ class Sequential(_ModuleSequence):
             for i, module in enumerate(modules):
                 self.add_module(str(i), _check_module(module, "Sequential", i))
 
-    def forward(self, x):
+    def forward(self, x: Any) -> Any:
         for module in self._modules.values():
             x = module(x)
         return x
 
     @staticmethod
-    def _from_items(items):
+    def _from_items(items: Any) -> Any:
         return Sequential(OrderedDict(items))            # a slice keeps the names
 
 
@@ -86,20 +91,20 @@ class ModuleList(_ModuleSequence):
             x = block(x)
     """
 
-    def __init__(self, modules=()):
+    def __init__(self, modules: Iterable[Module] = ()) -> None:
         super().__init__()
         self.extend(modules)
 
-    def extend(self, modules) -> "ModuleList":
+    def extend(self, modules: Iterable[Module]) -> "ModuleList":
         for module in modules:
             self.append(module)
         return self
 
     @staticmethod
-    def _from_items(items):
+    def _from_items(items: Any) -> Any:
         return ModuleList(module for _, module in items)
 
-    def __setitem__(self, index, module: Module) -> None:
+    def __setitem__(self, index: int, module: Module) -> None:
         position = _position(index, len(self), "ModuleList")
         self.add_module(str(position), _check_module(module, "ModuleList", index))
 
@@ -112,12 +117,12 @@ class ModuleDict(Module):
         logits = self.heads[task](features)
     """
 
-    def __init__(self, modules=None):
+    def __init__(self, modules: Any = None) -> None:
         super().__init__()
         if modules is not None:
             self.update(modules)
 
-    def _check_key(self, key) -> str:
+    def _check_key(self, key: object) -> str:
         if not isinstance(key, str):
             raise TypeError(f"ModuleDict: keys must be strings, got {type(key).__name__}")
         if not key or "." in key:
@@ -141,19 +146,19 @@ class ModuleDict(Module):
     def __len__(self) -> int:
         return len(self._modules)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._modules)
 
-    def __contains__(self, key) -> bool:
+    def __contains__(self, key: object) -> bool:
         return key in self._modules
 
-    def keys(self):
+    def keys(self) -> Iterable[str]:
         return self._modules.keys()
 
-    def items(self):
+    def items(self) -> Iterable[tuple[str, Module]]:
         return self._modules.items()
 
-    def values(self):
+    def values(self) -> Iterable[Module]:
         return self._modules.values()
 
     def pop(self, key: str) -> Module:
@@ -164,7 +169,7 @@ class ModuleDict(Module):
     def clear(self) -> None:
         self._modules.clear()
 
-    def update(self, modules) -> None:
+    def update(self, modules: Any) -> None:
         """Add (or replace) modules from a dict or an iterable of (name, module) pairs."""
         if isinstance(modules, dict):
             pairs: list = list(modules.items())

@@ -4,12 +4,20 @@ Assigning a Parameter, a buffer (`register_buffer`) or another Module to an attr
 it, so `parameters()`, `state_dict()` and `repr` find it with a dotted name such as
 `features.conv1.weight`.
 """
+from __future__ import annotations
+
 from collections import OrderedDict
+from typing import Any, Callable, Iterator, Mapping, TypeVar
 
 import numpy as np
 
 import minigrad as mg
 from minigrad import Tensor
+from minigrad.device import DeviceLike
+from minigrad.tensor import TensorLike
+
+
+_M = TypeVar("_M", bound="Module")   # methods that return self keep the subclass type
 
 
 class Parameter(Tensor):
@@ -17,11 +25,11 @@ class Parameter(Tensor):
 
     __slots__ = ()
 
-    def __init__(self, data, requires_grad: bool = True):
+    def __init__(self, data: TensorLike, requires_grad: bool = True) -> None:
         source = data.data if isinstance(data, Tensor) else data
         super().__init__(source, requires_grad=requires_grad)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
 
@@ -31,7 +39,7 @@ _REPLACEMENT_RULES = (("_parameters", "parameter", Parameter, "nn.Parameter"),
                       ("_buffers", "buffer", Tensor, "mg.Tensor"))
 
 
-def _check_assignment(module, name, value) -> None:
+def _check_assignment(module: Module, name: str, value: Any) -> None:
     """Refuse a value that would silently turn a registered parameter, submodule or buffer into
     a plain attribute, dropping it from parameters() and state_dict()."""
     for table, role, kind, kind_name in _REPLACEMENT_RULES:
@@ -57,7 +65,7 @@ class Module:
     """Base class of layers and models: subclass it, assign layers and Parameters in
     `__init__`, compute the output in `forward`, call the module like a function."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
@@ -66,7 +74,7 @@ class Module:
         object.__setattr__(self, "_forward_hooks", OrderedDict())
 
     # --- registration -----------------------------------------------------------------------
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}: call super().__init__() before assigning "
                                f"attributes (assigning {name!r})")
@@ -84,21 +92,21 @@ class Module:
             return
         self.__dict__.pop(name, None)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         for table in ("_parameters", "_buffers", "_modules"):
             entries = self.__dict__.get(table)
             if entries is not None and name in entries:
                 return entries[name]
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
-    def __delattr__(self, name):
+    def __delattr__(self, name: str) -> None:
         for table in (self._parameters, self._buffers, self._modules):
             if name in table:
                 del table[name]
                 return
         object.__delattr__(self, name)
 
-    def register_buffer(self, name: str, tensor) -> None:
+    def register_buffer(self, name: str, tensor: Tensor | None) -> None:
         """A tensor that is state but not a parameter (e.g. BatchNorm's running mean):
         saved in state_dict, not returned by parameters()."""
         names = self.__dict__.setdefault("_buffer_names", set())
@@ -109,23 +117,23 @@ class Module:
             return
         self.__setattr__(name, tensor if isinstance(tensor, Tensor) else Tensor(tensor))
 
-    def register_parameter(self, name: str, param) -> None:
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
         if param is None:
             self._parameters.pop(name, None)
             object.__setattr__(self, name, None)
             return
         self.__setattr__(name, param if isinstance(param, Parameter) else Parameter(param))
 
-    def add_module(self, name: str, module) -> None:
+    def add_module(self, name: str, module: Module | None) -> None:
         if not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be a Module, got {type(module).__name__}")
         self._modules[name] = module
 
     # --- calling ----------------------------------------------------------------------------
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not (self._forward_pre_hooks or self._forward_hooks):
             return self.forward(*args, **kwargs)
         for hook, with_kwargs in tuple(self._forward_pre_hooks.values()):
@@ -144,7 +152,7 @@ class Module:
                 output = result
         return output
 
-    def register_forward_pre_hook(self, hook, *, prepend: bool = False,
+    def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
                                   with_kwargs: bool = False) -> mg.hooks.RemovableHandle:
         """Call `hook(module, args)` before every `forward` (as PyTorch).
 
@@ -155,7 +163,7 @@ class Module:
         mg.hooks.check_callable(hook, "register_forward_pre_hook")
         return mg.hooks.add_hook(self._forward_pre_hooks, (hook, bool(with_kwargs)), prepend)
 
-    def register_forward_hook(self, hook, *, prepend: bool = False,
+    def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
                               with_kwargs: bool = False) -> mg.hooks.RemovableHandle:
         """Call `hook(module, args, output)` after every `forward` (as PyTorch).
 
@@ -167,7 +175,7 @@ class Module:
         return mg.hooks.add_hook(self._forward_hooks, (hook, bool(with_kwargs)), prepend)
 
     # --- traversal --------------------------------------------------------------------------
-    def named_modules(self, prefix: str = ""):
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         """(dotted name, module) for this module and every submodule, depth first."""
         seen = set()
         stack = [(prefix, self)]
@@ -182,16 +190,17 @@ class Module:
                 if child is not None:
                     stack.append((f"{name}.{child_name}" if name else child_name, child))
 
-    def modules(self):
+    def modules(self) -> Iterator[Module]:
         return (module for _, module in self.named_modules())
 
-    def named_children(self):
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         return ((name, m) for name, m in self._modules.items() if m is not None)
 
-    def children(self):
+    def children(self) -> Iterator[Module]:
         return (m for _, m in self.named_children())
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True):
+    def named_parameters(self, prefix: str = "",
+                         recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
         """(dotted name, Parameter) pairs, e.g. ('0.weight', ...); shared ones listed once."""
         seen = set()
         modules = self.named_modules(prefix) if recurse else [(prefix, self)]
@@ -202,26 +211,26 @@ class Module:
                 seen.add(id(param))
                 yield (f"{module_name}.{name}" if module_name else name), param
 
-    def parameters(self, recurse: bool = True):
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         return (param for _, param in self.named_parameters(recurse=recurse))
 
-    def named_buffers(self, prefix: str = ""):
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
         for module_name, module in self.named_modules(prefix):
             for name, buffer in module._buffers.items():
                 if buffer is not None:
                     yield (f"{module_name}.{name}" if module_name else name), buffer
 
-    def buffers(self):
+    def buffers(self) -> Iterator[Tensor]:
         return (buffer for _, buffer in self.named_buffers())
 
     # --- modes and gradients ----------------------------------------------------------------
-    def train(self, mode: bool = True):
+    def train(self: _M, mode: bool = True) -> _M:
         """Training mode (dropout active, batch norm uses batch statistics); returns self."""
         for module in self.modules():
             object.__setattr__(module, "training", bool(mode))
         return self
 
-    def eval(self):
+    def eval(self: _M) -> _M:
         """Evaluation mode: dropout is the identity, batch norm uses running statistics."""
         return self.train(False)
 
@@ -232,12 +241,12 @@ class Module:
             elif param.grad is not None:
                 param.grad.data[...] = 0
 
-    def requires_grad_(self, requires_grad: bool = True):
+    def requires_grad_(self: _M, requires_grad: bool = True) -> _M:
         for param in self.parameters():
             param.requires_grad_(requires_grad)
         return self
 
-    def apply(self, fn):
+    def apply(self: _M, fn: Callable[[Module], Any]) -> _M:
         """Call fn(module) on every submodule (children first) and on self, as PyTorch;
         returns self. Example: model.apply(nn.init.torch_default_)."""
         if not callable(fn):
@@ -265,7 +274,7 @@ class Module:
         return module
 
     # --- dtype and device -----------------------------------------------------------------------
-    def to(self, *args, **kwargs):
+    def to(self: _M, *args: Any, **kwargs: Any) -> _M:
         """Convert floating parameters and buffers to a dtype and/or move them to a device, in
         place (the same Parameter objects, so an optimizer built before keeps working);
         returns self. Takes Tensor.to's arguments: to(dtype), to(device), to(device, dtype),
@@ -275,7 +284,7 @@ class Module:
         # Tensor.to checks the arguments; two probes tell "a dtype was given" from "device only"
         single = mg.zeros(0, dtype=mg.float32).to(*args, **kwargs).dtype
         double = mg.zeros(0, dtype=mg.float64).to(*args, **kwargs).dtype
-        if (single, double) == (np.float32, np.float64):
+        if (single, double) == (np.dtype(np.float32), np.dtype(np.float64)):
             return self
         target = single
         if target.kind != "f":
@@ -290,19 +299,19 @@ class Module:
                         tensor.grad = Tensor(tensor.grad.data.astype(target))
         return self
 
-    def double(self):
+    def double(self: _M) -> _M:
         """Floating parameters and buffers to float64; returns self."""
         return self.to(np.float64)
 
-    def float(self):
+    def float(self: _M) -> _M:
         """Floating parameters and buffers to float32; returns self."""
         return self.to(np.float32)
 
-    def cpu(self):
+    def cpu(self: _M) -> _M:
         """Parameters are always on the CPU here; returns self."""
         return self
 
-    def cuda(self, device=None):
+    def cuda(self: _M, device: DeviceLike | None = None) -> _M:
         """Raises, as Tensor.cuda: minigrad has no GPU backend (mg.cuda.is_available() is
         False)."""
         mg.zeros(0).cuda(device)
@@ -318,7 +327,8 @@ class Module:
             state[name] = buffer.detach()
         return state
 
-    def load_state_dict(self, state_dict, strict: bool = True):
+    def load_state_dict(self, state_dict: Mapping[str, Any],
+                        strict: bool = True) -> tuple[list[str], list[str]]:
         """Copy values from `state_dict` into this module's parameters and buffers.
 
         Raises RuntimeError listing every missing key, unexpected key and shape mismatch at
@@ -367,7 +377,7 @@ class Module:
         """Arguments shown inside the parentheses of repr, e.g. `1, 32, kernel_size=(3, 3)`."""
         return ""
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         """PyTorch's layout: `Name(extra)` for a leaf, else one indented line per extra-repr
         line and per child `(name): repr(child)`."""
         extra = self.extra_repr()
@@ -382,7 +392,8 @@ class Module:
         return f"{type(self).__name__}(\n  " + "\n  ".join(body) + "\n)"
 
 
-def _pre_hook_result(result, hook):
+def _pre_hook_result(result: Any,
+                     hook: Callable[..., Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """A with_kwargs forward pre-hook's return value -> (args, kwargs)."""
     if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict)):
         raise RuntimeError(f"forward pre-hook {getattr(hook, '__name__', hook)!r} registered "
@@ -392,7 +403,7 @@ def _pre_hook_result(result, hook):
     return (args if isinstance(args, tuple) else (args,)), kwargs
 
 
-def _numeric_array(value):
+def _numeric_array(value: Any) -> np.ndarray | None:
     """`value` (a Tensor, array or nested list of numbers) as an array; None if it is not one."""
     if isinstance(value, Tensor):
         return value.data

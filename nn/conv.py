@@ -6,6 +6,10 @@ therefore needs no code of its own: the kernel's gradient is autodiff's sum over
 position the kernel was applied at (weight sharing), and the input's gradient is the window
 view's col2im.
 """
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 import minigrad as mg
@@ -15,7 +19,7 @@ from . import init
 from .module import Module, Parameter
 
 
-def _pair(value, name: str, op: str, minimum: int) -> tuple:
+def _pair(value: Any, name: str, op: str, minimum: int) -> tuple:
     """int or pair of ints -> pair of ints >= minimum, with a clear error otherwise."""
     pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
     if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, (int, np.integer))
@@ -26,7 +30,7 @@ def _pair(value, name: str, op: str, minimum: int) -> tuple:
     return int(pair[0]), int(pair[1])
 
 
-def conv_padding(padding, kernel: tuple, stride: tuple, dilation: tuple, op: str) -> tuple:
+def conv_padding(padding: Any, kernel: tuple, stride: tuple, dilation: tuple, op: str) -> tuple:
     """padding (int, pair, "valid" or "same") -> ((top, bottom), (left, right)).
 
     "same" keeps H and W for stride 1: each axis gets dilation*(k-1) zeros in all, the odd
@@ -48,14 +52,14 @@ def conv_padding(padding, kernel: tuple, stride: tuple, dilation: tuple, op: str
     return ((ph, ph), (pw, pw))
 
 
-def _tensor(x, name: str, op: str) -> Tensor:
+def _tensor(x: Tensor, name: str, op: str) -> Tensor:
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: {name} must be a Tensor, got {type(x).__name__}; wrap it with "
                         "mg.tensor(...)")
     return x
 
 
-def _check_conv_args(x, weight, bias, groups):
+def _check_conv_args(x: Tensor, weight: Any, bias: Any, groups: int) -> None:
     if x.ndim != 4:
         raise ValueError(f"conv2d: expected input of shape (N, C, H, W), got {x.ndim}-D shape "
                          f"{x.shape}; add a batch dim with x.unsqueeze(0) or a channel dim "
@@ -83,8 +87,9 @@ def _check_conv_args(x, weight, bias, groups):
                             "silently compute in the wider type)")
 
 
-def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
-           dilation=1, groups: int = 1) -> Tensor:
+def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None,
+           stride: int | tuple[int, int] = 1, padding: Any = 0,
+           dilation: int | tuple[int, int] = 1, groups: int = 1) -> Tensor:
     """2-D cross-correlation over NCHW input, as PyTorch's `conv2d`.
 
     Shapes:
@@ -140,8 +145,9 @@ class Conv2D(Module):
         output: (N, out_channels, OH, OW), OH = (H + 2*PH - DH*(KH - 1) - 1) // SH + 1
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
+                 stride: int | tuple[int, int] = 1, padding: Any = 0,
+                 dilation: int | tuple[int, int] = 1, groups: int = 1, bias: bool = True) -> None:
         super().__init__()
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
                             ("groups", groups)):

@@ -9,6 +9,10 @@ mod SW: shifted copies summed on a grid SH x SW times coarser; the phases then i
 reshape); the border `padding` is cropped. The gradient
 therefore comes from autodiff, and the multiply count equals conv2d's.
 """
+from __future__ import annotations
+
+from typing import Any, Sequence
+
 import numpy as np
 
 import minigrad as mg
@@ -20,7 +24,7 @@ from .module import Module, Parameter
 from .shape import pad
 
 
-def _output_padding(value, stride: tuple, dilation: tuple, op: str) -> tuple:
+def _output_padding(value: Any, stride: tuple, dilation: tuple, op: str) -> tuple:
     pads = _pair(value, "output_padding", op, 0)
     if any(p >= max(s, d) for p, s, d in zip(pads, stride, dilation)):
         raise ValueError(f"{op}: output_padding {pads} must be smaller than stride {stride} or "
@@ -28,7 +32,7 @@ def _output_padding(value, stride: tuple, dilation: tuple, op: str) -> tuple:
     return pads
 
 
-def _check_args(x: Tensor, weight: Tensor, bias, groups) -> None:
+def _check_args(x: Tensor, weight: Tensor, bias: Any, groups: int) -> None:
     op = "conv_transpose2d"
     if x.ndim != 4:
         raise ValueError(f"{op}: expected input of shape (N, C_in, H, W), got {x.ndim}-D shape "
@@ -52,8 +56,10 @@ def _check_args(x: Tensor, weight: Tensor, bias, groups) -> None:
                             f"{t.dtype}; convert one, e.g. x.to({t.dtype})")
 
 
-def conv_transpose2d(input: Tensor, weight: Tensor, bias: "Tensor | None" = None, stride=1,
-                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: "Tensor | None" = None,
+                     stride: int | tuple[int, int] = 1,
+                     padding: Any = 0, output_padding: int | tuple[int, int] = 0, groups: int = 1,
+                     dilation: int | tuple[int, int] = 1) -> Tensor:
     """2-D transposed convolution over NCHW input, as PyTorch's `conv_transpose2d`.
 
     Shapes:
@@ -145,9 +151,11 @@ class ConvTranspose2D(Module):
     forward(x, output_size=(OH, OW)) picks output_padding to reach that size (as PyTorch).
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
-                 padding_mode: str = "zeros"):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
+                 stride: int | tuple[int, int] = 1, padding: Any = 0,
+                 output_padding: int | tuple[int, int] = 0, groups: int = 1, bias: bool = True,
+                 dilation: int | tuple[int, int] = 1,
+                 padding_mode: str = "zeros") -> None:
         super().__init__()
         name = "ConvTranspose2D"
         for arg, value in (("in_channels", in_channels), ("out_channels", out_channels),
@@ -175,14 +183,14 @@ class ConvTranspose2D(Module):
         else:
             self.register_parameter("bias", None)
 
-    def forward(self, x: Tensor, output_size=None) -> Tensor:
+    def forward(self, x: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
         extra = self.output_padding
         if output_size is not None:
             extra = self._padding_for(x, output_size)
         return conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, extra,
                                 self.groups, self.dilation)
 
-    def _padding_for(self, x, output_size) -> tuple:
+    def _padding_for(self, x: Tensor, output_size: Sequence[int] | None) -> tuple:
         """The output_padding that makes the output (OH, OW) = output_size[-2:]."""
         name = "ConvTranspose2D"
         if not isinstance(x, Tensor) or x.ndim != 4:

@@ -3,7 +3,10 @@
 
 `inplace=True` is accepted; the result is a new tensor either way (README: deviations).
 """
+from __future__ import annotations
+
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -13,14 +16,14 @@ from minigrad import Tensor
 from .module import Module
 
 
-def _check_p(p, op: str) -> float:
+def _check_p(p: Any, op: str) -> float:
     if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0 <= p < 1:
         raise ValueError(f"{op}: p is the probability of zeroing an element and must be in "
                          f"[0, 1), got {p!r}")
     return float(p)
 
 
-def _check_flag(value, name: str, op: str) -> bool:
+def _check_flag(value: Any, name: str, op: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{op}: {name} must be True or False, got {value!r}")
     return bool(value)
@@ -55,7 +58,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = Fa
 class Dropout(Module):
     """dropout as a layer: active in train(), the identity in eval(). Shapes: (*) -> (*)."""
 
-    def __init__(self, p: float = 0.5, inplace: bool = False):
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         self.p = _check_p(p, type(self).__name__)
         self.inplace = _check_flag(inplace, "inplace", type(self).__name__)

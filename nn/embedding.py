@@ -1,5 +1,9 @@
 """Lookup tables: `embedding` and the `Embedding` layer (rows of a weight matrix picked by
 integer index), and `one_hot`."""
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 import minigrad as mg
@@ -9,7 +13,7 @@ from . import init
 from .module import Module, Parameter
 
 
-def _indices(input, op: str) -> np.ndarray:
+def _indices(input: Any, op: str) -> np.ndarray:
     values = input.data if isinstance(input, Tensor) else input
     if not isinstance(values, np.ndarray) or values.dtype.kind not in "iu":
         kind = values.dtype if isinstance(values, np.ndarray) else type(values).__name__
@@ -18,7 +22,7 @@ def _indices(input, op: str) -> np.ndarray:
     return values
 
 
-def _padding_idx(padding_idx, rows: int, op: str):
+def _padding_idx(padding_idx: int | None, rows: int, op: str) -> int | None:
     if padding_idx is None:
         return None
     if isinstance(padding_idx, bool) or not isinstance(padding_idx, (int, np.integer)) \
@@ -28,7 +32,7 @@ def _padding_idx(padding_idx, rows: int, op: str):
     return int(padding_idx) % rows
 
 
-def embedding(input, weight: Tensor, padding_idx: "int | None" = None,
+def embedding(input: Any, weight: Tensor, padding_idx: "int | None" = None,
               max_norm: "float | None" = None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Row input[...] of weight for every index: out[..., :] = weight[input[...], :].
@@ -77,7 +81,8 @@ class Embedding(Module):
     def __init__(self, num_embeddings: int, embedding_dim: int,
                  padding_idx: "int | None" = None, max_norm: "float | None" = None,
                  norm_type: float = 2.0, scale_grad_by_freq: bool = False,
-                 sparse: bool = False, _weight: "Tensor | None" = None, _freeze: bool = False):
+                 sparse: bool = False, _weight: "Tensor | None" = None,
+                 _freeze: bool = False) -> None:
         super().__init__()
         for name, value in (("num_embeddings", num_embeddings),
                             ("embedding_dim", embedding_dim)):
@@ -103,7 +108,7 @@ class Embedding(Module):
 
     @classmethod
     def from_pretrained(cls, embeddings: Tensor, freeze: bool = True,
-                        padding_idx: "int | None" = None, **kwargs) -> "Embedding":
+                        padding_idx: "int | None" = None, **kwargs: Any) -> "Embedding":
         """An Embedding holding a copy of `embeddings` (frozen unless freeze=False)."""
         if not isinstance(embeddings, Tensor) or embeddings.ndim != 2:
             shape = embeddings.shape if isinstance(embeddings, Tensor) else \
@@ -114,7 +119,7 @@ class Embedding(Module):
         return cls(rows, dim, padding_idx, _weight=Tensor(embeddings.data.copy()),
                    _freeze=freeze, **kwargs)
 
-    def forward(self, input) -> Tensor:
+    def forward(self, input: Any) -> Tensor:
         return embedding(input, self.weight, self.padding_idx)
 
     def extra_repr(self) -> str:
@@ -123,7 +128,7 @@ class Embedding(Module):
                        else "")
 
 
-def one_hot(tensor, num_classes: int = -1) -> Tensor:
+def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     """Class indices -> one-hot int64 vectors (no gradient).
 
     num_classes=-1 uses max(tensor) + 1.

@@ -23,12 +23,18 @@ PyTorch's default numbers instead, one line: `model.apply(nn.init.torch_default_
 Example: the 32 3x3 filters of Conv2D(1, 32, 3) have weight (32, 1, 3, 3), fan_in = 9,
 fan_out = 288, so Glorot uniform draws from U(-a, a) with a = sqrt(6 / 297) ~ 0.142.
 """
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 import minigrad as mg
 from minigrad import Tensor
+
+if TYPE_CHECKING:
+    from .module import Module
 
 __all__ = [
     "glorot_uniform_", "glorot_normal_", "he_uniform_", "he_normal_", "zeros_", "ones_",
@@ -38,7 +44,7 @@ __all__ = [
 ]
 
 
-def _fans(shape) -> tuple:
+def _fans(shape: Sequence[int]) -> tuple:
     """(fan_in, fan_out) of a weight of `shape` (out, in, *kernel).
 
     Shapes:
@@ -54,7 +60,7 @@ def _fans(shape) -> tuple:
     return shape[1] * receptive_field, shape[0] * receptive_field
 
 
-def _check_tensor(tensor, op: str) -> Tensor:
+def _check_tensor(tensor: Any, op: str) -> Tensor:
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{op}: expected a Tensor (e.g. layer.weight), got "
                         f"{type(tensor).__name__}")
@@ -140,7 +146,7 @@ xavier_uniform_ = glorot_uniform_
 xavier_normal_ = glorot_normal_
 
 
-def _number(value, name: str, op: str) -> float:
+def _number(value: Any, name: str, op: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
             or not math.isfinite(value):
         raise TypeError(f"{op}: {name} must be a finite number, got {value!r}")
@@ -289,7 +295,7 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01) -> Tensor:
     return _fill(tensor, values)
 
 
-def torch_default_(module) -> None:
+def torch_default_(module: Module) -> None:
     """PyTorch's default initialisation for one module's own weight and bias, for
     `model.apply(nn.init.torch_default_)`: layers with a weight of >= 2 dims (Dense/Linear,
     Conv2D, ConvTranspose2D) get kaiming_uniform_(weight, a=sqrt(5)) and a bias from

@@ -1,4 +1,8 @@
 """`linear` and the fully connected layer `Dense` [`Linear`]."""
+from __future__ import annotations
+
+from typing import Any
+
 import minigrad as mg
 from minigrad import Tensor
 
@@ -6,7 +10,7 @@ from . import init
 from .module import Module, Parameter
 
 
-def _positive_int(value, name: str, op: str) -> int:
+def _positive_int(value: Any, name: str, op: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{op}: {name} must be a positive int, got {value!r}")
     return value
@@ -52,7 +56,7 @@ class Dense(Module):
     Parameters: in_features*out_features + out_features, e.g. Dense(100, 32) has 3,232.
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
         super().__init__()
         self.in_features = _positive_int(in_features, "in_features", "Dense")
         self.out_features = _positive_int(out_features, "out_features", "Dense")

@@ -11,12 +11,16 @@ Every loss is a composite of minigrad ops, so its gradient comes from autodiff.
 `size_average` and `reduce` are PyTorch's deprecated spellings of `reduction`; they are
 accepted (as bools) and mapped the same way, with PyTorch's warning.
 """
+from __future__ import annotations
+
 import warnings
+from typing import Any
 
 import numpy as np
 
 import minigrad as mg
 from minigrad import Tensor
+from minigrad.tensor import TensorLike
 
 from .activation import stable_softplus
 from .module import Module
@@ -24,13 +28,14 @@ from .module import Module
 REDUCTIONS = ("mean", "sum", "none")
 
 
-def _check_reduction(reduction, op: str, allowed=REDUCTIONS) -> str:
+def _check_reduction(reduction: Any, op: str, allowed: tuple[str, ...] = REDUCTIONS) -> str:
     if not isinstance(reduction, str) or reduction not in allowed:
         raise ValueError(f"{op}: reduction must be one of {allowed}, got {reduction!r}")
     return reduction
 
 
-def _legacy_reduction(size_average, reduce, reduction, op: str, allowed=REDUCTIONS) -> str:
+def _legacy_reduction(size_average: bool | None, reduce: bool | None, reduction: str, op: str,
+                      allowed: tuple[str, ...] = REDUCTIONS) -> str:
     """PyTorch's mapping of the deprecated size_average/reduce flags onto `reduction`."""
     for name, value in (("size_average", size_average), ("reduce", reduce)):
         if value is not None and not isinstance(value, (bool, np.bool_)):
@@ -53,13 +58,13 @@ def _reduce(losses: Tensor, reduction: str) -> Tensor:
     return losses
 
 
-def _check_int(value, name: str, op: str) -> int:
+def _check_int(value: Any, name: str, op: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{op}: {name} must be an int, got {value!r}")
     return int(value)
 
 
-def _check_float(value, name: str, op: str) -> float:
+def _check_float(value: Any, name: str, op: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
             or not np.isfinite(value):
         raise TypeError(f"{op}: {name} must be a finite number, got {value!r}")
@@ -67,7 +72,7 @@ def _check_float(value, name: str, op: str) -> float:
 
 
 # --- classification with class indices ---------------------------------------------------------
-def _check_scores(scores, op: str) -> Tensor:
+def _check_scores(scores: Any, op: str) -> Tensor:
     if not isinstance(scores, Tensor):
         raise TypeError(f"{op}: input must be a Tensor of shape (N, C), got "
                         f"{type(scores).__name__}")
@@ -80,7 +85,8 @@ def _check_scores(scores, op: str) -> Tensor:
     return scores
 
 
-def _class_targets(scores: Tensor, target, op: str, ignore_index: int = -100) -> np.ndarray:
+def _class_targets(scores: Tensor, target: TensorLike, op: str,
+                   ignore_index: int = -100) -> np.ndarray:
     """Validate (scores, target) and return the targets as an int64 array of shape (N, *d)."""
     labels = target.data if isinstance(target, Tensor) else np.asarray(target)
     if labels.dtype.kind not in "iu":
@@ -102,7 +108,7 @@ def _class_targets(scores: Tensor, target, op: str, ignore_index: int = -100) ->
     return labels.astype(np.int64, copy=False)
 
 
-def _check_class_weight(weight, classes: int, op: str):
+def _check_class_weight(weight: Any, classes: int, op: str) -> Tensor | None:
     if weight is None:
         return None
     if not isinstance(weight, Tensor):
@@ -124,7 +130,7 @@ def _as_rows(scores: Tensor) -> Tensor:
     return scores.reshape(-1, scores.shape[-1])
 
 
-def _nll(log_probs: Tensor, labels: np.ndarray, weight, ignore_index: int, reduction: str,
+def _nll(log_probs: Tensor, labels: np.ndarray, weight: Any, ignore_index: int, reduction: str,
          op: str) -> Tensor:
     """-weight[t] * log_probs[n, t] per sample, 0 where t == ignore_index; "mean" divides by
     the summed weights of the samples that count (PyTorch's weighted mean)."""
@@ -146,8 +152,10 @@ def _nll(log_probs: Tensor, labels: np.ndarray, weight, ignore_index: int, reduc
     return losses.sum() / sample_weight.sum()
 
 
-def nll_loss(input: Tensor, target, weight: "Tensor | None" = None, size_average=None,
-             ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
+def nll_loss(input: Tensor, target: TensorLike, weight: "Tensor | None" = None,
+             size_average: bool | None = None,
+             ignore_index: int = -100, reduce: bool | None = None,
+             reduction: str = "mean") -> Tensor:
     """Negative log-likelihood: -weight[t] * input[n, t] for t = target[n], averaged (by the
     summed weights) or summed over n. Targets equal to ignore_index count for nothing.
 
@@ -166,8 +174,9 @@ def nll_loss(input: Tensor, target, weight: "Tensor | None" = None, size_average
     return _nll(input, labels, weight, ignore_index, reduction, "nll_loss")
 
 
-def cross_entropy(input: Tensor, target, weight: "Tensor | None" = None, size_average=None,
-                  ignore_index: int = -100, reduce=None, reduction: str = "mean",
+def cross_entropy(input: Tensor, target: TensorLike, weight: "Tensor | None" = None,
+                  size_average: bool | None = None,
+                  ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy from raw scores: nll_loss(log_softmax(input, dim=1), target).
 
@@ -216,7 +225,9 @@ def cross_entropy(input: Tensor, target, weight: "Tensor | None" = None, size_av
     return nll * (1.0 - smoothing) + smooth * (smoothing / classes)
 
 
-def _cross_entropy_probabilities(input, target, weight, weight_shape, reduction, smoothing):
+def _cross_entropy_probabilities(input: Tensor, target: TensorLike, weight: Any,
+                                 weight_shape: tuple[int,
+                                 ...], reduction: str, smoothing: float) -> Tensor:
     """cross_entropy with class probabilities as target (no ignore_index, as PyTorch)."""
     op = "cross_entropy"
     if not isinstance(target, Tensor):
@@ -241,7 +252,7 @@ def _cross_entropy_probabilities(input, target, weight, weight_shape, reduction,
 
 
 # --- elementwise losses -------------------------------------------------------------------------
-def _pair(input, target, op: str) -> tuple:
+def _pair(input: Tensor, target: TensorLike, op: str) -> tuple[Tensor, Tensor]:
     """(input, target) as Tensors of the same shape and floating dtype."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
@@ -269,7 +280,8 @@ def _reduce_elementwise(losses: Tensor, reduction: str, op: str) -> Tensor:
     return _reduce(losses, reduction)
 
 
-def mse_loss(input: Tensor, target, size_average=None, reduce=None,
+def mse_loss(input: Tensor, target: TensorLike, size_average: bool | None = None,
+             reduce: bool | None = None,
              reduction: str = "mean") -> Tensor:
     """Mean squared error: (input - target)^2, averaged (or summed) over every element.
 
@@ -281,7 +293,8 @@ def mse_loss(input: Tensor, target, size_average=None, reduce=None,
     return _reduce_elementwise(diff * diff, reduction, "mse_loss")
 
 
-def l1_loss(input: Tensor, target, size_average=None, reduce=None,
+def l1_loss(input: Tensor, target: TensorLike, size_average: bool | None = None,
+            reduce: bool | None = None,
             reduction: str = "mean") -> Tensor:
     """Mean absolute error: |input - target|, averaged (or summed) over every element.
 
@@ -301,7 +314,8 @@ def _quadratic_then_linear(diff: Tensor, threshold: float, quadratic_scale: floa
                     (size - 0.5 * threshold) * linear_scale)
 
 
-def smooth_l1_loss(input: Tensor, target, size_average=None, reduce=None,
+def smooth_l1_loss(input: Tensor, target: TensorLike, size_average: bool | None = None,
+                   reduce: bool | None = None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """0.5 * d^2 / beta where |d| < beta, else |d| - 0.5 * beta (d = input - target);
     beta = 0 is l1_loss.
@@ -320,7 +334,8 @@ def smooth_l1_loss(input: Tensor, target, size_average=None, reduce=None,
     return _reduce_elementwise(losses, reduction, "smooth_l1_loss")
 
 
-def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+def huber_loss(input: Tensor, target: TensorLike, reduction: str = "mean",
+               delta: float = 1.0) -> Tensor:
     """0.5 * d^2 where |d| < delta, else delta * (|d| - 0.5 * delta) (d = input - target);
     smooth_l1_loss with beta = delta, times delta.
 
@@ -335,7 +350,7 @@ def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.
     return _reduce_elementwise(losses, reduction, "huber_loss")
 
 
-def _elementwise_weight(weight, shape: tuple, name: str, op: str):
+def _elementwise_weight(weight: Any, shape: tuple[int, ...], name: str, op: str) -> Tensor | None:
     if weight is None:
         return None
     if not isinstance(weight, Tensor):
@@ -348,8 +363,9 @@ def _elementwise_weight(weight, shape: tuple, name: str, op: str):
     return weight
 
 
-def binary_cross_entropy(input: Tensor, target, weight: "Tensor | None" = None,
-                         size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(input: Tensor, target: TensorLike, weight: "Tensor | None" = None,
+                         size_average: bool | None = None, reduce: bool | None = None,
+                         reduction: str = "mean") -> Tensor:
     """-weight * (target * log(input) + (1 - target) * log(1 - input)), input in [0, 1].
 
     Each log is clamped at -100, as PyTorch, so input 0 or 1 gives a finite loss; there the
@@ -380,8 +396,10 @@ def _clamped_log(p: Tensor) -> Tensor:
     return mg.where(positive, mg.clamp(mg.log(mg.where(positive, p, 1.0)), min=-100.0), -100.0)
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target, weight: "Tensor | None" = None,
-                                     size_average=None, reduce=None, reduction: str = "mean",
+def binary_cross_entropy_with_logits(input: Tensor, target: TensorLike,
+                                     weight: "Tensor | None" = None,
+                                     size_average: bool | None = None, reduce: bool | None = None,
+                                     reduction: str = "mean",
                                      pos_weight: "Tensor | None" = None) -> Tensor:
     """binary_cross_entropy(sigmoid(input), target) computed stably from the logits:
     (1 - target) * x + (1 + (pos_weight - 1) * target) * softplus(-x), x = input.
@@ -409,7 +427,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target, weight: "Tensor | No
 KL_REDUCTIONS = ("mean", "batchmean", "sum", "none")
 
 
-def kl_div(input: Tensor, target, size_average=None, reduce=None, reduction: str = "mean",
+def kl_div(input: Tensor, target: TensorLike, size_average: bool | None = None,
+           reduce: bool | None = None, reduction: str = "mean",
            log_target: bool = False) -> Tensor:
     """Kullback-Leibler divergence KL(target || exp(input)) pointwise:
     target * (log(target) - input), 0 where target == 0; with log_target=True the target is
@@ -449,7 +468,8 @@ class _Loss(Module):
 
     reductions: tuple[str, ...] = REDUCTIONS
 
-    def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
+    def __init__(self, size_average: bool | None = None, reduce: bool | None = None,
+                 reduction: str = "mean") -> None:
         super().__init__()
         self.reduction = _legacy_reduction(size_average, reduce, reduction,
                                            type(self).__name__, self.reductions)
@@ -458,7 +478,7 @@ class _Loss(Module):
         return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
 
 
-def _weight_buffer(module: Module, name: str, weight) -> None:
+def _weight_buffer(module: Module, name: str, weight: Any) -> None:
     """A class weight kept as a buffer (in state_dict, as PyTorch)."""
     if weight is not None and not isinstance(weight, Tensor):
         raise TypeError(f"{type(module).__name__}: {name} must be a Tensor or None, got "
@@ -469,9 +489,9 @@ def _weight_buffer(module: Module, name: str, weight) -> None:
 class CrossEntropyLoss(_Loss):
     """cross_entropy as a module: `CrossEntropyLoss()(logits, target)`; `weight` is a buffer."""
 
-    def __init__(self, weight: "Tensor | None" = None, size_average=None,
-                 ignore_index: int = -100, reduce=None, reduction: str = "mean",
-                 label_smoothing: float = 0.0):
+    def __init__(self, weight: "Tensor | None" = None, size_average: bool | None = None,
+                 ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean",
+                 label_smoothing: float = 0.0) -> None:
         super().__init__(size_average, reduce, reduction)
         _weight_buffer(self, "weight", weight)
         self.ignore_index = _check_int(ignore_index, "ignore_index", "CrossEntropyLoss")
@@ -481,7 +501,7 @@ class CrossEntropyLoss(_Loss):
             raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got "
                              f"{label_smoothing}")
 
-    def forward(self, input: Tensor, target) -> Tensor:
+    def forward(self, input: Tensor, target: TensorLike) -> Tensor:
         return cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
                              reduction=self.reduction, label_smoothing=self.label_smoothing)
 
@@ -489,13 +509,14 @@ class CrossEntropyLoss(_Loss):
 class NLLLoss(_Loss):
     """nll_loss as a module: `NLLLoss()(log_probs, target)`; `weight` is a buffer."""
 
-    def __init__(self, weight: "Tensor | None" = None, size_average=None,
-                 ignore_index: int = -100, reduce=None, reduction: str = "mean"):
+    def __init__(self, weight: "Tensor | None" = None, size_average: bool | None = None,
+                 ignore_index: int = -100, reduce: bool | None = None,
+                 reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         _weight_buffer(self, "weight", weight)
         self.ignore_index = _check_int(ignore_index, "ignore_index", "NLLLoss")
 
-    def forward(self, input: Tensor, target) -> Tensor:
+    def forward(self, input: Tensor, target: TensorLike) -> Tensor:
         return nll_loss(input, target, self.weight, ignore_index=self.ignore_index,
                         reduction=self.reduction)
 
@@ -503,66 +524,69 @@ class NLLLoss(_Loss):
 class MSELoss(_Loss):
     """mse_loss as a module: `MSELoss()(input, target)`."""
 
-    def forward(self, input: Tensor, target) -> Tensor:
+    def forward(self, input: Tensor, target: TensorLike) -> Tensor:
         return mse_loss(input, target, reduction=self.reduction)
 
 
 class L1Loss(_Loss):
     """l1_loss as a module: `L1Loss()(input, target)`."""
 
-    def forward(self, input: Tensor, target) -> Tensor:
+    def forward(self, input: Tensor, target: TensorLike) -> Tensor:
         return l1_loss(input, target, reduction=self.reduction)
 
 
 class SmoothL1Loss(_Loss):
     """smooth_l1_loss as a module: `SmoothL1Loss(beta=1.0)(input, target)`."""
 
-    def __init__(self, size_average=None, reduce=None, reduction: str = "mean",
-                 beta: float = 1.0):
+    def __init__(self, size_average: bool | None = None, reduce: bool | None = None,
+                 reduction: str = "mean",
+                 beta: float = 1.0) -> None:
         super().__init__(size_average, reduce, reduction)
         self.beta = _check_float(beta, "beta", "SmoothL1Loss")
         if self.beta < 0:
             raise ValueError(f"SmoothL1Loss: beta must be >= 0, got {beta}")
 
-    def forward(self, input: Tensor, target) -> Tensor:
+    def forward(self, input: Tensor, target: TensorLike) -> Tensor:
         return smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
 
 class HuberLoss(_Loss):
     """huber_loss as a module: `HuberLoss(delta=1.0)(input, target)`."""
 
-    def __init__(self, reduction: str = "mean", delta: float = 1.0):
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction=reduction)
         self.delta = _check_float(delta, "delta", "HuberLoss")
         if self.delta <= 0:
             raise ValueError(f"HuberLoss: delta must be > 0, got {delta}")
 
-    def forward(self, input: Tensor, target) -> Tensor:
+    def forward(self, input: Tensor, target: TensorLike) -> Tensor:
         return huber_loss(input, target, reduction=self.reduction, delta=self.delta)
 
 
 class BCELoss(_Loss):
     """binary_cross_entropy as a module: `BCELoss()(probabilities, target)`."""
 
-    def __init__(self, weight: "Tensor | None" = None, size_average=None, reduce=None,
-                 reduction: str = "mean"):
+    def __init__(self, weight: "Tensor | None" = None, size_average: bool | None = None,
+                 reduce: bool | None = None,
+                 reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         _weight_buffer(self, "weight", weight)
 
-    def forward(self, input: Tensor, target) -> Tensor:
+    def forward(self, input: Tensor, target: TensorLike) -> Tensor:
         return binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
     """binary_cross_entropy_with_logits as a module: `BCEWithLogitsLoss()(logits, target)`."""
 
-    def __init__(self, weight: "Tensor | None" = None, size_average=None, reduce=None,
-                 reduction: str = "mean", pos_weight: "Tensor | None" = None):
+    def __init__(self, weight: "Tensor | None" = None, size_average: bool | None = None,
+                 reduce: bool | None = None,
+                 reduction: str = "mean", pos_weight: "Tensor | None" = None) -> None:
         super().__init__(size_average, reduce, reduction)
         _weight_buffer(self, "weight", weight)
         _weight_buffer(self, "pos_weight", pos_weight)
 
-    def forward(self, input: Tensor, target) -> Tensor:
+    def forward(self, input: Tensor, target: TensorLike) -> Tensor:
         return binary_cross_entropy_with_logits(input, target, self.weight,
                                                 reduction=self.reduction,
                                                 pos_weight=self.pos_weight)
@@ -573,12 +597,13 @@ class KLDivLoss(_Loss):
 
     reductions = KL_REDUCTIONS
 
-    def __init__(self, size_average=None, reduce=None, reduction: str = "mean",
-                 log_target: bool = False):
+    def __init__(self, size_average: bool | None = None, reduce: bool | None = None,
+                 reduction: str = "mean",
+                 log_target: bool = False) -> None:
         super().__init__(size_average, reduce, reduction)
         if not isinstance(log_target, (bool, np.bool_)):
             raise TypeError(f"KLDivLoss: log_target must be True or False, got {log_target!r}")
         self.log_target = bool(log_target)
 
-    def forward(self, input: Tensor, target) -> Tensor:
+    def forward(self, input: Tensor, target: TensorLike) -> Tensor:
         return kl_div(input, target, reduction=self.reduction, log_target=self.log_target)

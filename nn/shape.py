@@ -1,5 +1,9 @@
 """Shape layers: `Flatten` (feature maps to Dense layers), `Unflatten` (the reverse), and
 padding: `pad` (PyTorch's F.pad) with the `ZeroPad2D` [`ZeroPad2d`] layer."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
 import numpy as np
 
 import minigrad as mg
@@ -16,7 +20,7 @@ class Flatten(Module):
     Shapes: (N, C, H, W) -> (N, C*H*W) with the defaults start_dim=1, end_dim=-1.
     """
 
-    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
         self.start_dim = start_dim
         self.end_dim = end_dim
@@ -36,7 +40,7 @@ class Unflatten(Module):
     Shapes: (N, C*H*W) -> (N, C, H, W) with Unflatten(1, (C, H, W)).
     """
 
-    def __init__(self, dim: int, unflattened_size):
+    def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
         super().__init__()
         if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
             raise TypeError(f"Unflatten: dim must be an int, got {dim!r}")
@@ -67,7 +71,7 @@ class Unflatten(Module):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
-def _pad_widths(pad, ndim: int) -> list:
+def _pad_widths(pad: Sequence[int], ndim: int) -> list:
     """PyTorch's pad tuple (last dim first: left, right, top, bottom, ...) -> one
     (before, after) pair per dim of the input, first dim first."""
     if not isinstance(pad, (tuple, list)) or len(pad) % 2 or any(
@@ -94,7 +98,8 @@ def _source_index(size: int, before: int, after: int, mode: str) -> np.ndarray:
     return np.where(positions > size - 1, 2 * (size - 1) - positions, positions)   # ... and size-1
 
 
-def pad(input: Tensor, pad, mode: str = "constant", value: "float | None" = None) -> Tensor:
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
+        value: "float | None" = None) -> Tensor:
     """Pad (or, with negative widths in "constant" mode, crop) the trailing dims, as F.pad.
 
     `pad` lists (before, after) widths starting from the LAST dim: (left, right) pads W,
@@ -146,7 +151,7 @@ class ZeroPad2D(Module):
     Shapes: (N, C, H, W) -> (N, C, H + top + bottom, W + left + right).
     """
 
-    def __init__(self, padding):
+    def __init__(self, padding: Any) -> None:
         super().__init__()
         if isinstance(padding, (int, np.integer)) and not isinstance(padding, bool):
             padding = (int(padding),) * 4

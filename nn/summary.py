@@ -8,6 +8,10 @@ counts, optionally with the formula behind each count.
     ...
     Total params: 3,232
 """
+from __future__ import annotations
+
+from typing import Any, Sequence
+
 import minigrad as mg
 from minigrad import Tensor
 
@@ -53,7 +57,7 @@ def _formula(module: Module) -> str:
     return " + ".join(terms) + f" = {_count(total)}"
 
 
-def _shape_text(output) -> str:
+def _shape_text(output: Any) -> str:
     """(None, 32, 26, 26): the output shape with the batch dim shown as None."""
     if isinstance(output, Tensor):
         dims = ("None",) + tuple(str(n) for n in output.shape[1:]) if output.ndim else ()
@@ -63,7 +67,7 @@ def _shape_text(output) -> str:
     return "?"
 
 
-def _input_shape(input_shape) -> tuple:
+def _input_shape(input_shape: Sequence[int]) -> tuple:
     shape = (input_shape,) if isinstance(input_shape, int) else input_shape
     if not isinstance(shape, (tuple, list)) or not all(
             isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape):
@@ -79,10 +83,10 @@ def _trace(model: Module, shape: tuple) -> list:
     rows = []
     wrapped = []
 
-    def wrap(name, module):
+    def wrap(name: str, module: Module) -> None:
         original = module.forward
 
-        def forward(*args, **kwargs):
+        def forward(*args: Any, **kwargs: Any) -> Any:
             row = [name, module, None]
             rows.append(row)                      # reserve the slot: rows in call order
             row[2] = original(*args, **kwargs)
@@ -111,7 +115,7 @@ def _trace(model: Module, shape: tuple) -> list:
     return rows
 
 
-def summary(model: Module, input_shape, explain: bool = False) -> str:
+def summary(model: Module, input_shape: Sequence[int], explain: bool = False) -> str:
     """A Keras-style table: layer (name and type), output shape, parameter count.
 
     One forward pass on a zero batch of one sample (eval mode, no_grad) finds the output
@@ -140,7 +144,7 @@ def summary(model: Module, input_shape, explain: bool = False) -> str:
     columns = 4 if explain else 3
     widths = [max(len(row[i]) for row in table + [header]) + 4 for i in range(columns)]
 
-    def line(cells):
+    def line(cells: Sequence[str]) -> str:
         return (" " + "".join(c.ljust(w) for c, w in zip(cells[:columns], widths))).rstrip()
 
     width = sum(widths) + 1

@@ -5,7 +5,10 @@ Both modes are gathers of input rows and columns (integer indexing) plus, for bi
 weighted sum of the two neighbours, so the gradient comes from autodiff: each input pixel
 receives the sum of the weights it was used with.
 """
+from __future__ import annotations
+
 import math
+from typing import Sequence
 
 import numpy as np
 
@@ -16,7 +19,8 @@ from .module import Module
 MODES = ("nearest", "bilinear")
 
 
-def _output_size(x: Tensor, size, scale_factor, op: str) -> tuple:
+def _output_size(x: Tensor, size: int | Sequence[int] | None,
+                 scale_factor: float | Sequence[float] | None, op: str) -> tuple:
     """(OH, OW) and the scales used for the source positions (None: in/out)."""
     if (size is None) == (scale_factor is None):
         raise ValueError(f"{op}: give exactly one of size and scale_factor, got size={size!r}, "
@@ -42,7 +46,7 @@ def _output_size(x: Tensor, size, scale_factor, op: str) -> tuple:
     return out, tuple(float(s) for s in scales)
 
 
-def _nearest_index(size: int, out: int, scale) -> np.ndarray:
+def _nearest_index(size: int, out: int, scale: float | None) -> np.ndarray:
     """PyTorch's "nearest": source = floor(i * scale), scale = 1/scale_factor or size/out,
     computed in float32 as PyTorch does."""
     step = np.float32(1.0 / scale) if scale is not None else np.float32(size) / np.float32(out)
@@ -50,7 +54,7 @@ def _nearest_index(size: int, out: int, scale) -> np.ndarray:
     return np.minimum(source, size - 1)
 
 
-def _linear_weights(size: int, out: int, scale, align_corners: bool) -> tuple:
+def _linear_weights(size: int, out: int, scale: float | None, align_corners: bool) -> tuple:
     """Lower neighbour, upper neighbour and the upper one's weight for each output position."""
     positions = np.arange(out, dtype=np.float64)
     if align_corners:
@@ -63,7 +67,8 @@ def _linear_weights(size: int, out: int, scale, align_corners: bool) -> tuple:
     return low, high, source - low
 
 
-def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
+def interpolate(input: Tensor, size: int | Sequence[int] | None = None,
+                scale_factor: float | Sequence[float] | None = None, mode: str = "nearest",
                 align_corners: "bool | None" = None, recompute_scale_factor: "bool | None" = None,
                 antialias: bool = False) -> Tensor:
     """Resize the spatial dims of an NCHW input to `size`, or by `scale_factor`.
@@ -126,9 +131,10 @@ class Upsample(Module):
     Shapes: (N, C, H, W) -> (N, C, OH, OW).
     """
 
-    def __init__(self, size=None, scale_factor=None, mode: str = "nearest",
+    def __init__(self, size: int | Sequence[int] | None = None,
+                 scale_factor: float | Sequence[float] | None = None, mode: str = "nearest",
                  align_corners: "bool | None" = None,
-                 recompute_scale_factor: "bool | None" = None):
+                 recompute_scale_factor: "bool | None" = None) -> None:
         super().__init__()
         if (size is None) == (scale_factor is None):
             raise ValueError("Upsample: give exactly one of size and scale_factor")

@@ -1,13 +1,16 @@
 """`default_collate`: a list of samples -> one batch, with torch.utils.data's rules."""
+from __future__ import annotations
+
 import collections.abc
 import numbers
+from typing import Any, Sequence, Mapping
 
 import numpy as np
 
 from minigrad import Tensor
 
 
-def default_collate(batch: list):
+def default_collate(batch: list) -> Any:
     """Merge a list of samples into a batch, field by field, as PyTorch's default_collate:
 
         Tensors / NumPy arrays (equal shapes)  -> stacked Tensor, shape (N, *sample shape)

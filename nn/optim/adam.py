@@ -1,5 +1,8 @@
 """Adam (L2 penalty added to the gradient) and AdamW (decoupled weight decay)."""
+from __future__ import annotations
+
 import math
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -22,8 +25,9 @@ class Adam(Optimizer):
 
     decoupled = False
 
-    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0):
+    def __init__(self, params: Any, lr: float = 1e-3, betas: Sequence[float] = (0.9, 0.999),
+                 eps: float = 1e-8,
+                 weight_decay: float = 0.0) -> None:
         name = type(self).__name__
         lr = check_number(lr, "lr", name)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
@@ -67,6 +71,7 @@ class AdamW(Adam):
 
     decoupled = True
 
-    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2):
+    def __init__(self, params: Any, lr: float = 1e-3, betas: Sequence[float] = (0.9, 0.999),
+                 eps: float = 1e-8,
+                 weight_decay: float = 1e-2) -> None:
         super().__init__(params, lr, betas, eps, weight_decay)

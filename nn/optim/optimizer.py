@@ -5,15 +5,18 @@ State is kept per parameter, keyed by the parameter's position in the list, so a
 saved with `mg.save` and loaded into a fresh optimizer over a fresh model (same architecture)
 resumes training exactly.
 """
+from __future__ import annotations
+
 import inspect
 import numbers
+from typing import Any
 
 import numpy as np
 
 from minigrad import Tensor
 
 
-def check_number(value, name: str, op: str, low: float = 0.0, high: float | None = None,
+def check_number(value: Any, name: str, op: str, low: float = 0.0, high: float | None = None,
                  high_open: bool = False) -> float:
     """A real number in [low, high] (or [low, high) when high_open), else a clear error."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -26,7 +29,7 @@ def check_number(value, name: str, op: str, low: float = 0.0, high: float | None
     return value
 
 
-def _checked_count(value, key: str, index: int, op: str) -> int:
+def _checked_count(value: Any, key: str, index: int, op: str) -> int:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
@@ -35,7 +38,7 @@ def _checked_count(value, key: str, index: int, op: str) -> int:
     return int(value)
 
 
-def _checked_scalar(value, key: str, index: int, op: str):
+def _checked_scalar(value: Any, key: str, index: int, op: str) -> int | float | np.number:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
         raise ValueError(f"{op}: {key} of parameter {index} is a {type(value).__name__}, not a "
                          "number or numeric array")
@@ -71,7 +74,7 @@ class Optimizer:
     state_keys: dict = {}
     optional_state_keys: dict = {}
 
-    def __init__(self, params, defaults: dict):
+    def __init__(self, params: Any, defaults: dict) -> None:
         name = type(self).__name__
         if isinstance(params, Tensor):
             raise TypeError(f"{name}: params must be an iterable of Tensors, got a single "
@@ -201,7 +204,7 @@ class Optimizer:
                                  + (f" (and optionally {sorted(self.optional_state_keys)})"
                                     if self.optional_state_keys else "")
                                  + ": was it saved by another optimizer type?")
-        checked = {}
+        checked: dict[str, Any] = {}
         for k, v in entries.items():
             v = v.data if isinstance(v, Tensor) else v
             kind = declared.get(k)
@@ -223,6 +226,6 @@ class Optimizer:
             checked[k] = np.array(v, dtype=param.dtype, copy=True)
         return checked
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v}" for k, v in self.hyperparameters.items())
         return f"{type(self).__name__}({len(self.params)} parameters, {settings})"

@@ -1,4 +1,8 @@
 """RMSprop: divide the gradient by a running root-mean-square of recent gradients."""
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 import minigrad as mg
@@ -24,8 +28,8 @@ class RMSprop(Optimizer):
     state_keys = {"step": STEP_COUNT, "square_avg": LIKE_PARAM}
     optional_state_keys = {"grad_avg": LIKE_PARAM, "momentum_buffer": LIKE_PARAM}
 
-    def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False):
+    def __init__(self, params: Any, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False) -> None:
         lr = check_number(lr, "lr", "RMSprop")
         alpha = check_number(alpha, "alpha", "RMSprop")
         eps = check_number(eps, "eps", "RMSprop")

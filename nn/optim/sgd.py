@@ -1,4 +1,8 @@
 """Stochastic gradient descent with optional momentum, Nesterov momentum and weight decay."""
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 import minigrad as mg
@@ -19,8 +23,8 @@ class SGD(Optimizer):
 
     state_keys = {"momentum_buffer": LIKE_PARAM}          # only with momentum
 
-    def __init__(self, params, lr: float, momentum: float = 0.0, nesterov: bool = False,
-                 weight_decay: float = 0.0):
+    def __init__(self, params: Any, lr: float, momentum: float = 0.0, nesterov: bool = False,
+                 weight_decay: float = 0.0) -> None:
         lr = check_number(lr, "lr", "SGD")
         momentum = check_number(momentum, "momentum", "SGD")
         weight_decay = check_number(weight_decay, "weight_decay", "SGD")

@@ -1,6 +1,9 @@
 """Gradient clipping, in place on `p.grad`, between `loss.backward()` and `optimizer.step()`."""
+from __future__ import annotations
+
 import math
 import numbers
+from typing import Iterable
 
 import numpy as np
 
@@ -8,7 +11,7 @@ import minigrad as mg
 from minigrad import Tensor
 
 
-def _parameter_list(parameters, op: str) -> list:
+def _parameter_list(parameters: Tensor | Iterable[Tensor], op: str) -> list:
     """A Tensor or an iterable of Tensors -> a list of Tensors (as PyTorch accepts both)."""
     if isinstance(parameters, Tensor):
         return [parameters]
@@ -23,7 +26,7 @@ def _parameter_list(parameters, op: str) -> list:
     return parameters
 
 
-def _norm_order(norm_type, op: str) -> float:
+def _norm_order(norm_type: float | str, op: str) -> float:
     if isinstance(norm_type, str) and norm_type.lower() == "inf":
         return math.inf
     if isinstance(norm_type, bool) or not isinstance(norm_type, numbers.Real) \
@@ -46,7 +49,7 @@ def _vector_norm(array: np.ndarray, order: float) -> np.ndarray:
     return np.sum(magnitudes ** order, dtype=array.dtype) ** (1.0 / order)
 
 
-def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
+def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm_type: float = 2.0,
                     error_if_nonfinite: bool = False) -> Tensor:
     """Scale all gradients together so that their joint norm is at most max_norm.
 
@@ -83,7 +86,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     return mg.tensor(total)
 
 
-def clip_grad_value_(parameters, clip_value: float) -> None:
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
     """Clamp every gradient entry into [-clip_value, clip_value], in place (grads that are None
     are skipped).
 

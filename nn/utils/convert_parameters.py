@@ -1,12 +1,16 @@
 """All parameters as one flat vector and back (for line searches, second-order methods,
 evolution strategies...)."""
+from __future__ import annotations
+
+from typing import Iterable
+
 import minigrad as mg
 from minigrad import Tensor
 
 from .clip_grad import _parameter_list
 
 
-def parameters_to_vector(parameters) -> Tensor:
+def parameters_to_vector(parameters: Tensor | Iterable[Tensor]) -> Tensor:
     """Concatenate the flattened parameters, in order, into one vector (differentiable).
 
     Shapes: parameters of shapes s1, s2, ... -> (sum of their sizes,).
@@ -18,7 +22,7 @@ def parameters_to_vector(parameters) -> Tensor:
     return mg.cat([p.reshape(-1) for p in parameters])
 
 
-def vector_to_parameters(vec: Tensor, parameters) -> None:
+def vector_to_parameters(vec: Tensor, parameters: Tensor | Iterable[Tensor]) -> None:
     """Make each parameter's data the matching slice of vec, reshaped, as PyTorch does
     (`param.data = ...`: the parameters then SHARE memory with vec and take its dtype).
 

@@ -8,7 +8,11 @@ and return a `RemovableHandle`, as PyTorch's `torch.utils.hooks.RemovableHandle`
     ...
     handle.remove()          # the hook no longer runs; removing twice is harmless
 """
+
+from __future__ import annotations
+
 import itertools
+from typing import Any, Callable, Literal
 
 __all__ = ["RemovableHandle", "ToolHooks", "TOOLS"]
 
@@ -23,25 +27,25 @@ class RemovableHandle:
 
     __slots__ = ("hooks", "id")
 
-    def __init__(self, hooks: dict):
+    def __init__(self, hooks: dict) -> None:
         self.hooks = hooks
         self.id = next(_NEXT_ID)
 
     def remove(self) -> None:
         self.hooks.pop(self.id, None)
 
-    def __enter__(self):
+    def __enter__(self) -> RemovableHandle:
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: object) -> Literal[False]:
         self.remove()
         return False
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<RemovableHandle id={self.id}>"
 
 
-def add_hook(hooks: dict, fn, prepend: bool = False) -> RemovableHandle:
+def add_hook(hooks: dict[int, Any], fn: Any, prepend: bool = False) -> RemovableHandle:
     """Put `fn` into `hooks` (last, or first with `prepend`) and return its handle."""
     handle = RemovableHandle(hooks)
     hooks[handle.id] = fn
@@ -51,7 +55,7 @@ def add_hook(hooks: dict, fn, prepend: bool = False) -> RemovableHandle:
     return handle
 
 
-def check_callable(fn, caller: str) -> None:
+def check_callable(fn: Callable[..., Any], caller: str) -> None:
     if not callable(fn):
         raise TypeError(f"{caller}: the hook must be callable, got {type(fn).__name__}; pass a "
                         "function such as `lambda grad: grad * 2`")
@@ -66,8 +70,10 @@ class GradHooks:
     """
 
     __slots__ = ("grad", "post_accumulate")
+    grad: dict[int, Callable[..., Any]]
+    post_accumulate: dict[int, Callable[..., Any]]
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.grad = {}
         self.post_accumulate = {}
 
@@ -90,13 +96,16 @@ class ToolHooks:
     """
 
     __slots__ = ("record", "backward", "_tools")
+    record: Callable[..., Any] | None
+    backward: _BackwardTools | None
+    _tools: dict[int, Any]
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._tools = {}
         self.record = None
         self.backward = None
 
-    def subscribe(self, tool) -> RemovableHandle:
+    def subscribe(self, tool: Any) -> RemovableHandle:
         """Add `tool`; returns a handle whose `remove()` unsubscribes it."""
         handle = _ToolHandle(self._tools, self)
         self._tools[handle.id] = tool
@@ -116,7 +125,7 @@ class ToolHooks:
 class _ToolHandle(RemovableHandle):
     __slots__ = ("registry",)
 
-    def __init__(self, hooks: dict, registry: ToolHooks):
+    def __init__(self, hooks: dict, registry: ToolHooks) -> None:
         super().__init__(hooks)
         self.registry = registry
 
@@ -125,8 +134,8 @@ class _ToolHandle(RemovableHandle):
         self.registry._refresh()
 
 
-def _fan_out(callbacks: tuple):
-    def call_each(*args):
+def _fan_out(callbacks: tuple[Callable[..., Any], ...]) -> Callable[..., None]:
+    def call_each(*args: Any) -> None:
         for callback in callbacks:
             callback(*args)
     return call_each
@@ -137,16 +146,16 @@ class _BackwardTools:
 
     __slots__ = ("visits", "contributions")
 
-    def __init__(self, tools: tuple):
+    def __init__(self, tools: tuple) -> None:
         self.visits = tuple(tool.visit for tool in tools if hasattr(tool, "visit"))
         self.contributions = tuple(tool.contribute for tool in tools
                                    if hasattr(tool, "contribute"))
 
-    def visit(self, node, grad) -> None:
+    def visit(self, node: Any, grad: Any) -> None:
         for visit in self.visits:
             visit(node, grad)
 
-    def contribute(self, node, tensor, grad) -> None:
+    def contribute(self, node: Any, tensor: Any, grad: Any) -> None:
         for contribute in self.contributions:
             contribute(node, tensor, grad)
 

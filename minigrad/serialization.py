@@ -12,12 +12,16 @@ Limits, both far beyond any real checkpoint: containers nest at most MAX_NESTING
 array may not declare more bytes than the file holds for it, so a crafted header cannot make
 `load` allocate terabytes.
 """
+
+from __future__ import annotations
+
 import json
 import math
 import os
 import tempfile
 import tokenize
 import zipfile
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +37,7 @@ _MAX_MANIFEST_DEPTH = 3 * MAX_NESTING + 2
 _MAX_DEFLATE_RATIO = 1100  # deflate cannot expand data by more than 1032x
 
 
-def _encode(obj, arrays: dict, where: str, depth: int = 0):
+def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, depth: int = 0) -> Any:
     """Turn `obj` into JSON-able data, moving arrays into `arrays`."""
     if isinstance(obj, Tensor):
         _check_storable(obj.data, where)
@@ -68,7 +72,7 @@ def _encode(obj, arrays: dict, where: str, depth: int = 0):
                     "use tensors, arrays, numbers, strings, None, and dicts/lists of them")
 
 
-def _check_storable(array, where: str) -> None:
+def _check_storable(array: np.ndarray, where: str) -> None:
     """Refuse, before anything is written, an array that only pickle could store (an object
     array, or a structured one with an object field): the file could not be loaded."""
     if not isinstance(array, np.ndarray):
@@ -80,13 +84,13 @@ def _check_storable(array, where: str) -> None:
                         "loaded); convert it to a numeric array")
 
 
-def _encode_key(key, where):
+def _encode_key(key: Any, where: str) -> str | int:
     if isinstance(key, (str, int)) and not isinstance(key, bool):
         return key
     raise TypeError(f"save: dict key {key!r} in {where} must be a str or int")
 
 
-def _decode(node, arrays, path):
+def _decode(node: Any, arrays: Any, path: Any) -> Any:
     if isinstance(node, dict):
         if "__tensor__" in node:
             return Tensor(_array(arrays, node["__tensor__"], path),
@@ -105,14 +109,14 @@ def _decode(node, arrays, path):
     return node
 
 
-def _array(arrays, key, path):
+def _array(arrays: Any, key: Any, path: Any) -> np.ndarray:
     if key not in arrays:
         raise ValueError(f"load: {path} is corrupt: its manifest names array {key!r}, which "
                          "the file does not contain")
     return arrays[key]
 
 
-def save(obj, path) -> None:
+def save(obj: Any, path: str | os.PathLike[str]) -> None:
     """Write `obj` (a nested dict/list of tensors, arrays, numbers, strings) to exactly `path`.
 
     The write is atomic: the file at `path` is either the old one or the complete new one.
@@ -146,7 +150,7 @@ def save(obj, path) -> None:
     _sync_folder(folder)
 
 
-def _sync_folder(folder) -> None:
+def _sync_folder(folder: str) -> None:
     """Make the rename itself durable (POSIX: fsync the folder); a no-op where folders cannot
     be opened (Windows)."""
     try:
@@ -161,7 +165,7 @@ def _sync_folder(folder) -> None:
         os.close(descriptor)
 
 
-def _file_mode(path) -> int:
+def _file_mode(path: str) -> int:
     """The permissions the saved file should get: the old file's, or what open() would give
     (mkstemp creates its file readable by the owner only)."""
     if os.path.exists(path):
@@ -171,7 +175,8 @@ def _file_mode(path) -> int:
     return 0o666 & ~umask
 
 
-def load(path, map_location=None, weights_only=None):
+def load(path: str | os.PathLike[str], map_location: Any = None,
+         weights_only: bool | None = None) -> Any:
     """Read what `save` wrote. Never unpickles: loading cannot execute code.
 
     `map_location` and `weights_only` are PyTorch's keywords, accepted so that
@@ -226,7 +231,7 @@ def load(path, map_location=None, weights_only=None):
                          f"({type(error).__name__}: {error})") from None
 
 
-def _check_map_location(map_location) -> None:
+def _check_map_location(map_location: Any) -> None:
     targets = list(map_location.values()) if isinstance(map_location, dict) else [map_location]
     for target in targets:
         if target is not None and str(target) != "cpu":
@@ -235,7 +240,7 @@ def _check_map_location(map_location) -> None:
                              "map_location=None or 'cpu'")
 
 
-def _path(path, op: str, usage: str) -> str:
+def _path(path: Any, op: str, usage: str) -> str:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{op}: the path must be a str or os.PathLike, got "
                         f"{type(path).__name__}; call it as {usage}")
@@ -245,7 +250,7 @@ def _path(path, op: str, usage: str) -> str:
     return text
 
 
-def _open_archive(handle, path):
+def _open_archive(handle: Any, path: Any) -> Any:
     """np.load with pickle refused; a lone .npy array is not a minigrad file either."""
     archive = np.load(handle, allow_pickle=False)
     if not isinstance(archive, np.lib.npyio.NpzFile):
@@ -254,7 +259,7 @@ def _open_archive(handle, path):
     return archive
 
 
-def _check_declared_sizes(archive: zipfile.ZipFile, file_size: int, path) -> None:
+def _check_declared_sizes(archive: zipfile.ZipFile, file_size: int, path: Any) -> None:
     """Read every entry's .npy header (not its data) and refuse sizes the file cannot hold,
     before anything is allocated: a crafted header could otherwise declare terabytes."""
     for info in archive.infolist():
@@ -285,7 +290,7 @@ def _check_declared_sizes(archive: zipfile.ZipFile, file_size: int, path) -> Non
                              f"{info.file_size - header_size} bytes of data")
 
 
-def _parse_manifest(text: str, path):
+def _parse_manifest(text: str, path: Any) -> dict[str, Any]:
     """The JSON manifest, refused when it nests deeper than any mg.save file can."""
     try:
         manifest = json.loads(text)
@@ -299,7 +304,7 @@ def _parse_manifest(text: str, path):
     return manifest
 
 
-def _depth(node) -> int:
+def _depth(node: Any) -> int:
     """Nesting depth of JSON data, measured without recursion."""
     deepest, stack = 0, [(node, 1)]
     while stack:

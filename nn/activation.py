@@ -9,12 +9,17 @@ in an `nn.Sequential`.
 same result as PyTorch for the usual `x = act(x)`, but the input tensor is NOT overwritten:
 minigrad returns a new tensor (README: deviations from PyTorch).
 """
+
+from __future__ import annotations
+
 import math
+from typing import Any
 
 import numpy as np
 
 import minigrad as mg
 from minigrad import Tensor
+from minigrad.function import Context
 from minigrad.ops import dual
 
 from .module import Module
@@ -24,11 +29,11 @@ try:                                         # exact and fast when SciPy is inst
 except ImportError:                          # pragma: no cover - the same values, slower
     _erf_elementwise = np.frompyfunc(math.erf, 1, 1)
 
-    def _erf_array(x):
+    def _erf_array(x: np.ndarray) -> np.ndarray:
         return _erf_elementwise(x).astype(x.dtype)
 
 
-def _check_input(x, op: str) -> Tensor:
+def _check_input(x: Any, op: str) -> Tensor:
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: input must be a Tensor, got {type(x).__name__}; wrap it with "
                         "mg.tensor(...)")
@@ -38,14 +43,14 @@ def _check_input(x, op: str) -> Tensor:
     return x
 
 
-def _check_number(value, name: str, op: str) -> float:
+def _check_number(value: Any, name: str, op: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
             or not math.isfinite(value):
         raise TypeError(f"{op}: {name} must be a finite number, got {value!r}")
     return float(value)
 
 
-def _check_inplace(inplace, op: str) -> bool:
+def _check_inplace(inplace: Any, op: str) -> bool:
     if not isinstance(inplace, (bool, np.bool_)):
         raise TypeError(f"{op}: inplace must be True or False, got {inplace!r}")
     return bool(inplace)
@@ -86,7 +91,7 @@ def log_softmax(x: Tensor, dim: int) -> Tensor:
 class _Activation(Module):
     """An activation layer with PyTorch's `inplace` flag (accepted; see the module docstring)."""
 
-    def __init__(self, inplace: bool = False):
+    def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = _check_inplace(inplace, type(self).__name__)
 
@@ -118,7 +123,7 @@ class Tanh(Module):
 class Softmax(Module):
     """softmax along `dim` as a layer. Shapes: (*) -> (*)."""
 
-    def __init__(self, dim: int):
+    def __init__(self, dim: int) -> None:
         super().__init__()
         self.dim = dim
 
@@ -143,12 +148,12 @@ class _Erf(mg.Function):
     """
 
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Context, x: Any) -> Any:
         ctx.save_for_backward(x)
         return _erf_array(x)
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Context, grad: Any) -> Any:
         (x,) = ctx.saved_tensors
         return grad * (2.0 / math.sqrt(math.pi)) * dual.exp(-x * x)   # twice differentiable
 
@@ -223,17 +228,17 @@ class Identity(Module):
     Shapes: (*) -> (*).
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
 
-    def forward(self, x):
+    def forward(self, x: Any) -> Any:
         return x
 
 
 class LeakyReLU(_Activation):
     """leaky_relu as a layer. Shapes: (*) -> (*)."""
 
-    def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__(inplace)
         self.negative_slope = _check_number(negative_slope, "negative_slope", "LeakyReLU")
 
@@ -248,7 +253,7 @@ class LeakyReLU(_Activation):
 class ELU(_Activation):
     """elu as a layer. Shapes: (*) -> (*)."""
 
-    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__(inplace)
         self.alpha = _check_number(alpha, "alpha", "ELU")
 
@@ -269,7 +274,7 @@ class SiLU(_Activation):
 class GELU(Module):
     """gelu as a layer; approximate is 'none' (exact, erf) or 'tanh'. Shapes: (*) -> (*)."""
 
-    def __init__(self, approximate: str = "none"):
+    def __init__(self, approximate: str = "none") -> None:
         super().__init__()
         if approximate not in ("none", "tanh"):
             raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
@@ -285,7 +290,7 @@ class GELU(Module):
 class Softplus(Module):
     """softplus as a layer. Shapes: (*) -> (*)."""
 
-    def __init__(self, beta: float = 1.0, threshold: float = 20.0):
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()
         self.beta = _check_number(beta, "beta", "Softplus")
         self.threshold = _check_number(threshold, "threshold", "Softplus")

@@ -6,6 +6,11 @@ All are composites of minigrad ops (mean, subtraction, sqrt, division), so their
 come from autodiff. Variances used for normalising are biased (divide by the count), as
 PyTorch.
 """
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
 import numpy as np
 
 import minigrad as mg
@@ -14,26 +19,26 @@ from minigrad import Tensor
 from .module import Module, Parameter
 
 
-def _check_float(value, name: str, op: str) -> float:
+def _check_float(value: Any, name: str, op: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
             or not np.isfinite(value):
         raise TypeError(f"{op}: {name} must be a finite number, got {value!r}")
     return float(value)
 
 
-def _check_features(value, name: str, op: str) -> int:
+def _check_features(value: Any, name: str, op: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{op}: {name} must be a positive int, got {value!r}")
     return int(value)
 
 
-def _check_flag(value, name: str, op: str) -> bool:
+def _check_flag(value: Any, name: str, op: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{op}: {name} must be True or False, got {value!r}")
     return bool(value)
 
 
-def _check_stat(value, name: str, channels: int, shape: tuple):
+def _check_stat(value: Any, name: str, channels: int, shape: tuple) -> None:
     if value is None:
         return
     if not isinstance(value, Tensor):
@@ -103,7 +108,8 @@ def batch_norm(x: Tensor, running_mean: "Tensor | None", running_var: "Tensor | 
     return out
 
 
-def _update_running(running_mean, running_var, mean: np.ndarray, var: np.ndarray, count: int,
+def _update_running(running_mean: Tensor | None, running_var: Tensor | None, mean: np.ndarray,
+                    var: np.ndarray, count: int,
                     momentum: float) -> None:
     with mg.no_grad():
         if running_mean is not None:
@@ -125,7 +131,7 @@ class _BatchNorm(Module):
     input_shape = "(N, C, H, W)"
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: "float | None" = 0.1,
-                 affine: bool = True, track_running_stats: bool = True):
+                 affine: bool = True, track_running_stats: bool = True) -> None:
         super().__init__()
         name = type(self).__name__
         self.num_features = _check_features(num_features, "num_features", name)
@@ -230,7 +236,7 @@ def _normalize(x: Tensor, dims: tuple, eps: float) -> Tensor:
     return centered / mg.sqrt(var + eps)
 
 
-def _normalized_shape(shape, op: str) -> tuple:
+def _normalized_shape(shape: Any, op: str) -> tuple[int, ...]:
     shape = (shape,) if isinstance(shape, (int, np.integer)) else shape
     if not isinstance(shape, (tuple, list)) or not shape or any(
             isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1 for s in shape):
@@ -239,7 +245,7 @@ def _normalized_shape(shape, op: str) -> tuple:
     return tuple(int(s) for s in shape)
 
 
-def _affine_param(value, name: str, shape: tuple, op: str):
+def _affine_param(value: Any, name: str, shape: tuple[int, ...], op: str) -> Tensor | None:
     if value is None:
         return None
     if not isinstance(value, Tensor):
@@ -249,7 +255,7 @@ def _affine_param(value, name: str, shape: tuple, op: str):
     return value
 
 
-def layer_norm(x: Tensor, normalized_shape, weight: "Tensor | None" = None,
+def layer_norm(x: Tensor, normalized_shape: int | Sequence[int], weight: "Tensor | None" = None,
                bias: "Tensor | None" = None, eps: float = 1e-5) -> Tensor:
     """Normalise over the trailing dims `normalized_shape` of each sample, then scale by
     weight and shift by bias (elementwise, both of shape normalized_shape).
@@ -291,8 +297,9 @@ class LayerNorm(Module):
         out:          the shape of x
     """
 
-    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
-                 bias: bool = True):
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
+                 elementwise_affine: bool = True,
+                 bias: bool = True) -> None:
         super().__init__()
         self.normalized_shape = _normalized_shape(normalized_shape, "LayerNorm")
         self.eps = _check_float(eps, "eps", "LayerNorm")
@@ -361,7 +368,7 @@ class GroupNorm(Module):
     """
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
-                 affine: bool = True):
+                 affine: bool = True) -> None:
         super().__init__()
         self.num_groups = _check_features(num_groups, "num_groups", "GroupNorm")
         self.num_channels = _check_features(num_channels, "num_channels", "GroupNorm")

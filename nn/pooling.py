@@ -7,6 +7,11 @@ of the window (row by row, as PyTorch), overlapping windows add up (col2im).
 Non-overlapping windows (stride == kernel, no padding), the common case, skip the window view:
 a reshape to (N, C, OH, KH, OW, KW) is a free view whose backward is free too.
 """
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
 import numpy as np
 
 import minigrad as mg
@@ -16,7 +21,9 @@ from .conv import _pair
 from .module import Module
 
 
-def _pool_args(x, kernel_size, stride, padding, op: str):
+def _pool_args(x: Any, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] | None,
+               padding: int | tuple[int, int], op: str) -> tuple[tuple[int, int], tuple[int, int],
+               tuple[int, int], tuple[int, int]]:
     """Validate and normalise; returns (kernel, stride, padding, (OH, OW))."""
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: input must be a Tensor, got {type(x).__name__}")
@@ -49,7 +56,9 @@ def _tiles(x: Tensor, kernel: tuple, out_size: tuple) -> Tensor:
     return x.reshape(n, c, oh, kh, ow, kw)
 
 
-def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
+def max_pool2d(x: Tensor, kernel_size: int | tuple[int, int],
+               stride: int | tuple[int, int] | None = None,
+               padding: int | tuple[int, int] = 0) -> Tensor:
     """Largest value of each window; padding is -inf (never the max).
 
     The gradient of a window goes to its first maximum only (first in row-major order inside
@@ -71,7 +80,9 @@ def max_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
     return windows.amax(dim=(4, 5))                 # (N, C, OH, OW, KH, KW) -> (N, C, OH, OW)
 
 
-def avg_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
+def avg_pool2d(x: Tensor, kernel_size: int | tuple[int, int],
+               stride: int | tuple[int, int] | None = None,
+               padding: int | tuple[int, int] = 0) -> Tensor:
     """Mean of each window; padded zeros count (PyTorch's count_include_pad=True, no ceil_mode).
 
     Shapes:
@@ -84,7 +95,8 @@ def avg_pool2d(x: Tensor, kernel_size, stride=None, padding=0) -> Tensor:
     return windows.mean(dim=(4, 5))                # (N, C, OH, OW, KH, KW) -> (N, C, OH, OW)
 
 
-def _adaptive_args(x, output_size, op: str) -> tuple:
+def _adaptive_args(x: Tensor, output_size: int | None | Sequence[int | None],
+                   op: str) -> tuple[int, ...]:
     """Validate; returns (OH, OW), a None entry meaning "keep the input's size"."""
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: input must be a Tensor, got {type(x).__name__}")
@@ -109,7 +121,8 @@ def _adaptive_bounds(size: int, out: int) -> list:
     return [((i * size) // out, -(-((i + 1) * size) // out)) for i in range(out)]
 
 
-def _adaptive_pool(x: Tensor, out_size: tuple, reduce, pool) -> Tensor:
+def _adaptive_pool(x: Tensor, out_size: tuple[int, ...], reduce: Callable[..., Any],
+                   pool: Callable[..., Any]) -> Tensor:
     """Adaptive pooling: plain pooling when the sizes divide, else one reduction per output
     row, then per output column (a max over a rectangle is a max of row maxima; reducing
     columns first keeps PyTorch's choice of the first maximum in row-major order)."""
@@ -128,7 +141,7 @@ def _adaptive_pool(x: Tensor, out_size: tuple, reduce, pool) -> Tensor:
     return out[0] if unbatched else out
 
 
-def adaptive_avg_pool2d(x: Tensor, output_size) -> Tensor:
+def adaptive_avg_pool2d(x: Tensor, output_size: int | None | Sequence[int | None]) -> Tensor:
     """Average pooling to a fixed output size, whatever the input size (PyTorch's windows).
 
     Shapes:
@@ -141,7 +154,8 @@ def adaptive_avg_pool2d(x: Tensor, output_size) -> Tensor:
                           lambda t, kernel: avg_pool2d(t, kernel))
 
 
-def adaptive_max_pool2d(x: Tensor, output_size, return_indices: bool = False) -> Tensor:
+def adaptive_max_pool2d(x: Tensor, output_size: int | None | Sequence[int | None],
+                        return_indices: bool = False) -> Tensor:
     """Max pooling to a fixed output size (PyTorch's windows); the gradient of each window
     goes to its first maximum in row-major order, as PyTorch.
 
@@ -158,7 +172,7 @@ def adaptive_max_pool2d(x: Tensor, output_size, return_indices: bool = False) ->
 
 
 class _AdaptivePool2D(Module):
-    def __init__(self, output_size):
+    def __init__(self, output_size: int | None | Sequence[int | None]) -> None:
         super().__init__()
         sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
         if len(sizes) != 2 or any(s is not None and (isinstance(s, bool) or not isinstance(
@@ -192,7 +206,9 @@ class AdaptiveMaxPool2D(_AdaptivePool2D):
 
 
 class _Pool2D(Module):
-    def __init__(self, kernel_size, stride=None, padding=0):
+    def __init__(self, kernel_size: int | tuple[int, int],
+                 stride: int | tuple[int, int] | None = None,
+                 padding: int | tuple[int, int] = 0) -> None:
         super().__init__()
         name = type(self).__name__
         self.kernel_size = _pair(kernel_size, "kernel_size", name, 1)

@@ -9,14 +9,18 @@ arrays and nothing is recorded. `create_graph=True`: gradients are Tensors, each
 gets Tensors (its saved arrays replaced by the graph's own input/output Tensors) and records
 what it computes, so the gradients are differentiable in turn. See function.py's contract.
 """
+
+from __future__ import annotations
+
 import threading
+from typing import Any, Sequence
 
 import numpy as np
 
 from . import buffers, grad_mode
 from .backend import array_module
 from .hooks import TOOLS
-from .tensor import Tensor, new_tensor
+from .tensor import Tensor, TensorLike, new_tensor
 from .function import Function  # noqa: F401  (torch.autograd.Function's place)
 
 FREED_MESSAGE = ("backward through a graph that was already freed (node {node}): pass "
@@ -27,14 +31,14 @@ class _GraphBackward(threading.local):
     """The Function whose backward runs under create_graph in this thread (else None):
     `Tensor.__array__` refuses to hand it raw arrays of graph tensors."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.function = None
 
 
 GRAPH_BACKWARD = _GraphBackward()
 
 
-def sum_to_shape(grad, shape: tuple, op_name: str = "?"):
+def sum_to_shape(grad: Any, shape: tuple[int, ...], op_name: str = "?") -> Any:
     """Sum `grad` (an array, or a Tensor under create_graph) over the axes that broadcasting
     added or stretched, giving `shape`."""
     if grad.shape == shape:
@@ -55,8 +59,11 @@ def sum_to_shape(grad, shape: tuple, op_name: str = "?"):
 
 
 # --- entry points -----------------------------------------------------------------------------
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False,
-             inputs=None, caller: str = "backward") -> None:
+def backward(tensors: "Tensor | Sequence[Tensor]",
+             grad_tensors: "TensorLike | Sequence[TensorLike | None] | None" = None,
+             retain_graph: bool | None = None, create_graph: bool = False,
+             inputs: "Tensor | Sequence[Tensor] | None" = None,
+             caller: str = "backward") -> None:
     """Accumulate the gradients of `tensors` (weighted by `grad_tensors`) into the `.grad` of
     the leaves (only those in `inputs`, when given). What `Tensor.backward` runs."""
     gradients = _root_gradients(tensors, grad_tensors, create_graph, caller)
@@ -74,8 +81,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
             _accumulate_leaf(tensor, result, create_graph)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
-         allow_unused: bool = False) -> tuple:
+def grad(outputs: "Tensor | Sequence[Tensor]", inputs: "Tensor | Sequence[Tensor]",
+         grad_outputs: "TensorLike | Sequence[TensorLike | None] | None" = None,
+         retain_graph: bool | None = None, create_graph: bool = False,
+         allow_unused: bool = False) -> tuple[Tensor | None, ...]:
     """The gradients of `outputs` with respect to `inputs`, as a tuple (PyTorch's
     `torch.autograd.grad`); nothing is written into any `.grad`.
 
@@ -117,7 +126,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     return tuple(None if r is None else new_tensor(r) for r in results)
 
 
-def _tensor_sequence(value, name: str, caller: str) -> list:
+def _tensor_sequence(value: Any, name: str, caller: str) -> list:
     items = [value] if isinstance(value, Tensor) else value
     try:
         items = list(items)
@@ -131,7 +140,8 @@ def _tensor_sequence(value, name: str, caller: str) -> list:
     return items
 
 
-def _root_gradients(tensors, grad_tensors, create_graph: bool, caller: str) -> list:
+def _root_gradients(tensors: Any, grad_tensors: Any, create_graph: bool,
+                    caller: str) -> list[Any]:
     """One starting gradient per output: arrays, or Tensors under create_graph."""
     gradients = []
     for position, tensor in enumerate(tensors):
@@ -168,7 +178,7 @@ def _root_gradients(tensors, grad_tensors, create_graph: bool, caller: str) -> l
 
 
 # --- the sweep ----------------------------------------------------------------------------------
-def graph_nodes(root_nodes, outputs=None, counted_leaves=None):
+def graph_nodes(root_nodes: Any, outputs: Any = None, counted_leaves: Any = None) -> Any:
     """Every node reachable from `root_nodes`, with how many graph edges point at each.
 
     Every node that saved its own output is checked here, before any gradient is computed,
@@ -206,7 +216,7 @@ def graph_nodes(root_nodes, outputs=None, counted_leaves=None):
     return consumers
 
 
-def _normalise_grads(node, grads):
+def _normalise_grads(node: Any, grads: Any) -> Any:
     """Check what `backward` returned: one gradient (or None) per argument of the op."""
     if not isinstance(grads, (tuple, list)):
         grads = (grads,)
@@ -222,14 +232,14 @@ def _normalise_grads(node, grads):
                        "one per argument, None for non-differentiable ones")
 
 
-def _version_error(node, tensor, version, role="an input"):
+def _version_error(node: Any, tensor: Any, version: int, role: str = "an input") -> RuntimeError:
     return RuntimeError(
         f"{node.name}: {role} of shape {tensor.shape} was modified in place (version "
         f"{version} -> {tensor._version}) after the op used it, so its gradient would be "
         "wrong; do the in-place update after backward(), or operate on a copy")
 
 
-def _check_output_version(node):
+def _check_output_version(node: Any) -> None:
     """An op that saved its output (exp, tanh, sqrt ...) computes its gradient from it: the
     output must be as the op left it (version 0, a fresh tensor). An output no longer alive
     cannot have been changed since."""
@@ -239,8 +249,9 @@ def _check_output_version(node):
             raise _version_error(node, output, 0, role="its output")
 
 
-def run_backward(roots, gradients, retain_graph: bool = False, create_graph: bool = False,
-                 targets=None, accumulate: bool = True):
+def run_backward(roots: Any, gradients: Any, retain_graph: bool = False,
+                 create_graph: bool = False,
+                 targets: Any = None, accumulate: bool = True) -> Any:
     """Backpropagate `gradients` (one per root, of its shape) through the graph.
 
     Kahn's algorithm over the graph: a node runs once all its consumers have sent their
@@ -260,12 +271,14 @@ def run_backward(roots, gradients, retain_graph: bool = False, create_graph: boo
         buffers.BACKWARD.depth -= 1
 
 
-def _sweep(roots, gradients, retain_graph, create_graph, targets, accumulate):
+def _sweep(roots: Any, gradients: Any, retain_graph: bool, create_graph: bool, targets: Any,
+           accumulate: Any) -> Any:
     tools = TOOLS.backward
-    outputs = {} if create_graph else None
-    target_ids = None if targets is None else {id(t): t for t in targets}
-    captured = None if targets is None else {}
-    pending, root_nodes = {}, []
+    outputs: Any = {} if create_graph else None
+    target_ids: Any = None if targets is None else {id(t): t for t in targets}
+    captured: Any = None if targets is None else {}
+    pending: dict[Any, Any] = {}
+    root_nodes: list[Any] = []
     leaf_roots = []
     for tensor, gradient in zip(roots, gradients):
         node = tensor.grad_fn
@@ -281,8 +294,8 @@ def _sweep(roots, gradients, retain_graph, create_graph, targets, accumulate):
         consumers[tensor] = consumers.get(tensor, 0) + 1
         _leaf_gradient(tensor, gradient, consumers, pending, captured, target_ids, accumulate,
                        create_graph)
-    skip = ()
-    target_nodes = None
+    skip: Any = ()
+    target_nodes: Any = None
     if targets is not None:
         target_nodes = {t.grad_fn: t for t in targets if t.grad_fn is not None}
         skip = _nodes_leading_nowhere(root_nodes, target_nodes, target_ids)
@@ -361,14 +374,14 @@ def _sweep(roots, gradients, retain_graph, create_graph, targets, accumulate):
     return [captured.get(id(t)) for t in targets]
 
 
-def _free(node) -> None:
+def _free(node: Any) -> None:
     """Release the saved arrays; keep the structure (op, arguments, edges), so the graph can
     still be drawn. The inputs (and their arrays) live as long as the graph's output does."""
     node.saved_tensors = ()
     node.freed = True
 
 
-def _nodes_leading_nowhere(root_nodes, target_nodes: dict, target_ids: dict) -> set:
+def _nodes_leading_nowhere(root_nodes: Any, target_nodes: dict, target_ids: dict) -> set:
     """For mg.grad: the nodes from which no target can be reached (their backward is skipped)."""
     leads: dict = {}
     stack = list(root_nodes)
@@ -402,7 +415,7 @@ def numpy_in_graph_backward_error(name: str, detail: str = "") -> RuntimeError:
         "same code then serves backward() and create_graph=True")
 
 
-def _graph_backward(node, grad, outputs: dict):
+def _graph_backward(node: Any, grad: Any, outputs: dict) -> Any:
     """Run `node`'s backward on Tensors: its saved arrays become the graph's Tensors."""
     saved = node.saved_tensors
     name = node.name
@@ -426,7 +439,7 @@ def _graph_backward(node, grad, outputs: dict):
     return grads
 
 
-def _connected_saved(node, saved: tuple, output) -> tuple:
+def _connected_saved(node: Any, saved: tuple, output: Any) -> tuple:
     """`saved` with each input array replaced by its input Tensor and the output array by the
     output Tensor; other values must be constants (not floating arrays)."""
     connected = []
@@ -450,7 +463,7 @@ def _connected_saved(node, saved: tuple, output) -> tuple:
     return tuple(connected)
 
 
-def _unusual_gradient(node, g, tensor, create_graph: bool):
+def _unusual_gradient(node: Any, g: Any, tensor: Any, create_graph: bool) -> Any:
     """A gradient that is not a NumPy array: under create_graph it must be a Tensor (numbers
     become constants); on plain runs numbers and other backends' arrays become arrays."""
     if not create_graph:
@@ -464,7 +477,8 @@ def _unusual_gradient(node, g, tensor, create_graph: bool):
 
 
 # --- leaves and hooks ----------------------------------------------------------------------------
-def _leaf_gradient(tensor, g, consumers: dict, pending: dict, captured, target_ids,
+def _leaf_gradient(tensor: Any, g: Any, consumers: dict, pending: dict, captured: Any,
+                   target_ids: Any,
                    accumulate: bool, create_graph: bool) -> None:
     """Sum the gradients of a counted leaf (hooks, or an mg.grad target); after its last
     use: its hooks, then `.grad` (+ post-accumulate hooks) or the captured result."""
@@ -488,7 +502,7 @@ def _leaf_gradient(tensor, g, consumers: dict, pending: dict, captured, target_i
             hook(tensor)
 
 
-def run_grad_hooks(hooks: dict, grad, owner: str):
+def run_grad_hooks(hooks: dict, grad: Any, owner: str) -> Any:
     """Call each `hook(grad)` in order; a returned Tensor replaces the gradient."""
     is_graph = isinstance(grad, Tensor)
     for hook in tuple(hooks.values()):
@@ -506,7 +520,7 @@ def run_grad_hooks(hooks: dict, grad, owner: str):
     return grad
 
 
-def _accumulate_leaf(tensor, g, create_graph: bool = False) -> None:
+def _accumulate_leaf(tensor: Any, g: Any, create_graph: bool = False) -> None:
     """Add `g` into `tensor.grad`: in place on plain runs; under create_graph a recorded
     sum, so `.grad` is differentiable (as PyTorch's AccumulateGrad)."""
     if create_graph:

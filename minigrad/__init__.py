@@ -8,6 +8,11 @@
 
 Names follow PyTorch's, so `import minigrad as torch` ports most scripts.
 """
+
+from __future__ import annotations
+
+from typing import Any
+
 from .tensor import Tensor  # first: the op machinery imported by tensor.py needs the class
 import builtins as _builtins
 import numpy as _np
@@ -60,7 +65,7 @@ _DTYPE_NAMES = ["float16", "half", "float32", "float", "float64", "double", "int
                 "int16", "short", "int32", "int", "int64", "long", "bool_", "bool"]
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     """`mg.testing`, `mg.viz` and `mg.inspect` load on first use (hypothesis / graphviz)."""
     if name in ("testing", "viz", "inspect"):
         import importlib
@@ -95,12 +100,12 @@ __all__ = [
 ]
 
 
-def is_tensor(obj) -> _builtins.bool:
+def is_tensor(obj: object) -> _builtins.bool:
     """True for a minigrad Tensor (nn.Parameter included), as torch.is_tensor."""
     return isinstance(obj, Tensor)
 
 
-def is_floating_point(x) -> _builtins.bool:
+def is_floating_point(x: object) -> _builtins.bool:
     """True for a Tensor of a floating dtype, as torch.is_floating_point."""
     if not isinstance(x, Tensor):
         raise TypeError(f"is_floating_point: expected a Tensor, got {type(x).__name__}")

@@ -10,15 +10,20 @@ an int tensor + 2.5; PyTorch keeps float32. The rules PyTorch uses, implemented 
   float or a 0-d float64 tensor does not upcast a float32 tensor, while an int tensor + 2.5
   gives the default float dtype (float32) and an int tensor + a 0-d float64 tensor float64.
 """
-import numpy as np
 
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
 
 
 class _Defaults:
     """The default floating dtype: what Python floats and float factories give."""
     __slots__ = ("float",)
+    float: np.dtype
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.float = np.dtype(np.float32)
 
 
@@ -29,7 +34,7 @@ def default_float() -> np.dtype:
     return DEFAULTS.float
 
 
-def set_default_dtype(dtype) -> None:
+def set_default_dtype(dtype: Any) -> None:
     """The dtype Python floats and float factories give (float32 unless changed), as
     torch.set_default_dtype; only floating dtypes."""
     if not isinstance(dtype, (type, np.dtype, str)):
@@ -52,7 +57,7 @@ def get_default_dtype() -> np.dtype:
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
-def promote_types(a, b) -> np.dtype:
+def promote_types(a: Any, b: Any) -> np.dtype:
     """The common dtype of two tensors' dtypes (PyTorch's torch.promote_types)."""
     a, b = _as_dtype(a, "promote_types"), _as_dtype(b, "promote_types")
     if a == b:
@@ -63,7 +68,7 @@ def promote_types(a, b) -> np.dtype:
     return np.promote_types(a, b)
 
 
-def _as_dtype(value, op):
+def _as_dtype(value: Any, op: str) -> np.dtype:
     try:
         dtype = np.dtype(value) if isinstance(value, (type, np.dtype, str)) else None
     except TypeError:
@@ -73,7 +78,7 @@ def _as_dtype(value, op):
     return dtype
 
 
-def _combine(higher, lower):
+def _combine(higher: Any, lower: Any) -> Any:
     """Let a lower-priority result count only when its category is higher."""
     if higher is None:
         return lower
@@ -84,7 +89,7 @@ def _combine(higher, lower):
     return higher
 
 
-def _dtype_and_priority(value):
+def _dtype_and_priority(value: Any) -> tuple[np.dtype, int]:
     """(dtype, priority): 2 for a tensor or array with dims, 1 for a 0-d one, 0 for a number."""
     dtype = getattr(value, "dtype", None)
     if dtype is not None:
@@ -99,7 +104,7 @@ def _dtype_and_priority(value):
     return DEFAULTS.float, 0
 
 
-def result_type(*operands) -> np.dtype:
+def result_type(*operands: Any) -> np.dtype:
     """The dtype PyTorch gives an op on `operands` (tensors, arrays, Python numbers), as
     torch.result_type."""
     by_priority: list = [None, None, None]

@@ -3,10 +3,15 @@
 Ops call `xp = array_module(x)` instead of naming `np`, so a GPU backend with the same array
 API does not require rewriting them.
 """
+
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 
-def array_module(*arrays):
+def array_module(*arrays: Any) -> Any:
     """The module (numpy or cupy) whose functions apply to `arrays`."""
     for a in arrays:
         kind = type(a)

@@ -2,6 +2,11 @@
 
 Scripts that pick a device with `"cuda" if mg.cuda.is_available() else "cpu"` run unchanged.
 """
+
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 
@@ -26,7 +31,7 @@ def manual_seed_all(seed: int) -> None:
     _check_seed_value(seed, "cuda.manual_seed_all")
 
 
-def _check_seed_value(seed, op):
+def _check_seed_value(seed: Any, op: str) -> None:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"{op}: seed must be an int, got {type(seed).__name__}")
 

@@ -4,6 +4,11 @@
 A dataset is anything with `__len__` and `__getitem__(i)` returning one sample (usually a
 tuple such as `(image, label)`); `DataLoader` turns samples into batches.
 """
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
 import bisect
 import math
 import numbers
@@ -29,11 +34,11 @@ class Dataset:
         raise NotImplementedError(f"{type(self).__name__}: a Dataset subclass must define "
                                   "__len__ (the number of samples)")
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__}: a Dataset subclass must define "
                                   "__getitem__(index) returning one sample")
 
-    def __add__(self, other) -> "ConcatDataset":
+    def __add__(self, other: Dataset) -> "ConcatDataset":
         return ConcatDataset([self, other])
 
 
@@ -46,7 +51,7 @@ class TensorDataset(Dataset):
     `DataLoader` indexes the whole arrays at once for a TensorDataset (no per-sample stacking).
     """
 
-    def __init__(self, *tensors):
+    def __init__(self, *tensors: Any) -> None:
         if not tensors:
             raise ValueError("TensorDataset: needs at least one tensor; pass e.g. "
                              "TensorDataset(images, labels)")
@@ -65,15 +70,15 @@ class TensorDataset(Dataset):
     def __len__(self) -> int:
         return self.tensors[0].shape[0]
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> Any:
         return tuple(Tensor(t.data[index]) for t in self.tensors)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         shapes = ", ".join(str(t.shape) for t in self.tensors)
         return f"TensorDataset({shapes})"
 
 
-def _check_dataset(dataset, op: str):
+def _check_dataset(dataset: Any, op: str) -> Any:
     if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
         raise TypeError(f"{op}: a dataset must define __len__ and __getitem__, got "
                         f"{type(dataset).__name__}; wrap arrays in nn.data.TensorDataset")
@@ -86,7 +91,7 @@ class Subset(Dataset):
     Shapes: indices (M,) -> a dataset of M samples.
     """
 
-    def __init__(self, dataset, indices):
+    def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
         self.dataset = _check_dataset(dataset, "Subset")
         if isinstance(indices, Tensor):
             indices = indices.data
@@ -111,12 +116,12 @@ class Subset(Dataset):
     def __len__(self) -> int:
         return len(self.indices)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> Any:
         if isinstance(index, list):
             return self.dataset[[self.indices[i] for i in index]]
         return self.dataset[self.indices[index]]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Subset({len(self)} of {self.dataset!r})"
 
 
@@ -126,7 +131,7 @@ class ConcatDataset(Dataset):
     Shapes: datasets of N1, N2, ... samples -> a dataset of N1 + N2 + ... samples.
     """
 
-    def __init__(self, datasets):
+    def __init__(self, datasets: Iterable[Any]) -> None:
         self.datasets = list(datasets)
         if not self.datasets:
             raise ValueError("ConcatDataset: got no datasets; pass a non-empty list")
@@ -137,7 +142,7 @@ class ConcatDataset(Dataset):
     def __len__(self) -> int:
         return self.cumulative_sizes[-1]
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> Any:
         n = len(self)
         if isinstance(index, bool) or not isinstance(index, numbers.Integral):
             raise TypeError(f"ConcatDataset: index must be an int, got "
@@ -149,11 +154,11 @@ class ConcatDataset(Dataset):
         start = self.cumulative_sizes[which - 1] if which else 0
         return self.datasets[which][index - start]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"ConcatDataset({len(self.datasets)} datasets, {len(self)} samples)"
 
 
-def random_split(dataset, lengths, generator=None) -> list:
+def random_split(dataset: Any, lengths: Sequence[int | float], generator: Any = None) -> list:
     """Split `dataset` into non-overlapping random Subsets of the given lengths.
 
     lengths: ints summing to len(dataset), or fractions summing to 1 (each subset gets

@@ -11,6 +11,11 @@ Every scheduler has `get_last_lr()` (the rates it last set, one per param group)
 save the optimizer's state beside it). The rates follow PyTorch's recursive formulas step for
 step, so a schedule matches torch's to the last bits.
 """
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
 import math
 import numbers
 import types
@@ -26,7 +31,7 @@ __all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR",
            "CosineAnnealingLR", "OneCycleLR", "ReduceLROnPlateau"]
 
 
-def _check_optimizer(optimizer, op: str) -> Optimizer:
+def _check_optimizer(optimizer: Any, op: str) -> Optimizer:
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"{op}: optimizer must be an nn.optim Optimizer, got "
                         f"{type(optimizer).__name__}; pass e.g. optim.SGD(model.parameters(), "
@@ -34,13 +39,13 @@ def _check_optimizer(optimizer, op: str) -> Optimizer:
     return optimizer
 
 
-def _check_int(value, name: str, op: str, low: int) -> int:
+def _check_int(value: Any, name: str, op: str, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
         raise ValueError(f"{op}: {name} must be an int >= {low}, got {value!r}")
     return int(value)
 
 
-def _check_real(value, name: str, op: str, low: float | None = None) -> float:
+def _check_real(value: Any, name: str, op: str, low: float | None = None) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value) \
             or low is not None and value < low:
         bound = "" if low is None else f" >= {low}"
@@ -48,7 +53,7 @@ def _check_real(value, name: str, op: str, low: float | None = None) -> float:
     return float(value)
 
 
-def _per_group(value, name: str, optimizer: Optimizer, op: str) -> list:
+def _per_group(value: Any, name: str, optimizer: Optimizer, op: str) -> list:
     """One value per param group: a list/tuple of the right length, or one number for all."""
     groups = len(optimizer.param_groups)
     if isinstance(value, (list, tuple)):
@@ -69,7 +74,7 @@ def _track_optimizer_steps(optimizer: Optimizer) -> None:
         return
     owner = weakref.ref(optimizer)       # no reference cycle optimizer -> step -> optimizer
 
-    def recording_step(*args, **kwargs):
+    def recording_step(*args: Any, **kwargs: Any) -> Any:
         opt: Any = owner()
         opt._opt_called = True
         return method(opt, *args, **kwargs)
@@ -95,7 +100,7 @@ class LRScheduler:
     _is_initial: bool
     _last_lr: list
 
-    def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         name = type(self).__name__
         self.optimizer = _check_optimizer(optimizer, name)
         if isinstance(last_epoch, bool) or not isinstance(last_epoch, numbers.Integral) \
@@ -188,11 +193,11 @@ class LRScheduler:
                              "scheduler type?")
         self.__dict__.update({k: _copy(v) for k, v in state_dict.items()})
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, lr={self._last_lr})"
 
 
-def _copy(value):
+def _copy(value: Any) -> Any:
     """A copy of nested lists/dicts so a saved state does not alias the live one."""
     if isinstance(value, Counter):
         return Counter(value)
@@ -210,7 +215,7 @@ class LambdaLR(LRScheduler):
     object's attributes are, as in PyTorch.
     """
 
-    def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1):
+    def __init__(self, optimizer: Optimizer, lr_lambda: Any, last_epoch: int = -1) -> None:
         _check_optimizer(optimizer, "LambdaLR")
         groups = len(optimizer.param_groups)
         lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) \
@@ -255,7 +260,7 @@ class StepLR(LRScheduler):
     step_size)."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
-                 last_epoch: int = -1):
+                 last_epoch: int = -1) -> None:
         self.step_size = _check_int(step_size, "step_size", "StepLR", 1)
         self.gamma = _check_real(gamma, "gamma", "StepLR", 0.0)
         super().__init__(optimizer, last_epoch)
@@ -275,8 +280,8 @@ class MultiStepLR(LRScheduler):
     """Multiply the rate by gamma at each milestone epoch (by gamma**k for a milestone listed k
     times)."""
 
-    def __init__(self, optimizer: Optimizer, milestones, gamma: float = 0.1,
-                 last_epoch: int = -1):
+    def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
         try:
             milestones = list(milestones)
         except TypeError:
@@ -306,7 +311,7 @@ class MultiStepLR(LRScheduler):
 class ExponentialLR(LRScheduler):
     """Multiply the rate by gamma every epoch: lr = initial_lr * gamma ** epoch."""
 
-    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1):
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
         self.gamma = _check_real(gamma, "gamma", "ExponentialLR", 0.0)
         super().__init__(optimizer, last_epoch)
 
@@ -330,7 +335,7 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
-                 last_epoch: int = -1):
+                 last_epoch: int = -1) -> None:
         self.T_max = _check_int(T_max, "T_max", "CosineAnnealingLR", 1)
         self.eta_min = _check_real(eta_min, "eta_min", "CosineAnnealingLR", 0.0)
         super().__init__(optimizer, last_epoch)
@@ -363,12 +368,15 @@ class OneCycleLR(LRScheduler):
     total_steps times raises ValueError.
     """
 
-    def __init__(self, optimizer: Optimizer, max_lr, total_steps: int | None = None,
+    def __init__(self, optimizer: Optimizer, max_lr: float | Sequence[float],
+                 total_steps: int | None = None,
                  epochs: int | None = None, steps_per_epoch: int | None = None,
                  pct_start: float = 0.3, anneal_strategy: str = "cos",
-                 cycle_momentum: bool = True, base_momentum=0.85, max_momentum=0.95,
+                 cycle_momentum: bool = True,
+                 base_momentum: float | Sequence[float] = 0.85,
+                 max_momentum: float | Sequence[float] = 0.95,
                  div_factor: float = 25.0, final_div_factor: float = 1e4,
-                 three_phase: bool = False, last_epoch: int = -1):
+                 three_phase: bool = False, last_epoch: int = -1) -> None:
         _check_optimizer(optimizer, "OneCycleLR")
         if total_steps is not None:
             self.total_steps = _check_int(total_steps, "total_steps", "OneCycleLR", 1)
@@ -474,7 +482,8 @@ class ReduceLROnPlateau(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
                  patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
-                 cooldown: int = 0, min_lr=0, eps: float = 1e-8):
+                 cooldown: int = 0, min_lr: float | Sequence[float] = 0,
+                 eps: float = 1e-8) -> None:
         op = "ReduceLROnPlateau"
         self.optimizer = _check_optimizer(optimizer, op)
         factor = _check_real(factor, "factor", op, 0.0)
@@ -508,7 +517,7 @@ class ReduceLROnPlateau(LRScheduler):
             return value < (best * (1.0 - t) if self.threshold_mode == "rel" else best - t)
         return value > (best * (t + 1.0) if self.threshold_mode == "rel" else best + t)
 
-    def step(self, metrics, epoch: int | None = None) -> None:  # type: ignore[override]  # torch's signature
+    def step(self, metrics: Any, epoch: int | None = None) -> None:  # type: ignore[override]
         """Record this epoch's metric (a number or a 0-d Tensor) and reduce the rate if it has
         stalled."""
         try:

@@ -23,10 +23,15 @@ batch size) are not added, so the cache holds what the current training loop nee
     buffers.clear()                           # release every cached array now
     buffers.cached_bytes()                    # bytes held by the cache (used or free)
 """
+
+from __future__ import annotations
+
 import sys
 import threading
+from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from . import grad_mode
 
@@ -40,7 +45,7 @@ _lock = threading.Lock()
 class _Backward(threading.local):
     """How many backward sweeps run in this thread (autograd.run_backward counts them)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.depth = 0
 
 
@@ -49,7 +54,7 @@ _entries: list = []                   # [array (1-D uint8), request count when l
 _requests = 0
 
 
-def _references(entry) -> int:
+def _references(entry: Any) -> int:
     return sys.getrefcount(entry[0])
 
 
@@ -59,11 +64,11 @@ def _references(entry) -> int:
 _FREE = _references([object(), 0])
 
 
-def _is_free(entry) -> bool:
+def _is_free(entry: Any) -> bool:
     return _references(entry) == _FREE
 
 
-def empty(shape, dtype) -> np.ndarray:
+def empty(shape: Any, dtype: DTypeLike) -> np.ndarray:
     """An uninitialised C-contiguous array, from the cache when a free one of its size exists."""
     global _requests
     dtype = np.dtype(dtype)
@@ -93,7 +98,7 @@ def empty(shape, dtype) -> np.ndarray:
         return array.view(dtype).reshape(shape)
 
 
-def empty_like(a: np.ndarray, dtype=None) -> np.ndarray:
+def empty_like(a: np.ndarray, dtype: DTypeLike | None = None) -> np.ndarray:
     """Like np.empty_like(a) (same shape, same memory order of the axes), maybe reused.
 
     The axes are laid out in the order of a's strides, so a batch-last (permuted) array gets

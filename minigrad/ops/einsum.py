@@ -4,6 +4,11 @@ The public entry (minigrad/products.py) turns the equation into explicit subscri
 (`terms`, one string of letters per operand, and `output`), with '...' already replaced by
 letters, so forward and backward work on plain letters.
 """
+
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 from ..backend import array_module
@@ -12,7 +17,7 @@ from ..tensor import Tensor
 from .shape import broadcast_to, index_add, reshape
 
 
-def _einsum(inputs, output, arrays):
+def _einsum(inputs: Any, output: Any, arrays: Any) -> Any:
     """einsum of arrays, or of Tensors (recorded, for create_graph)."""
     if any(isinstance(a, Tensor) for a in arrays):
         return Einsum.apply((tuple(inputs), output), *arrays)
@@ -30,14 +35,14 @@ class Einsum(Function):
     """
 
     @staticmethod
-    def forward(ctx, spec, *arrays):
+    def forward(ctx: Any, spec: Any, *arrays: Any) -> Any:
         ctx.terms, ctx.output = spec
         ctx.shapes = [a.shape for a in arrays]
         ctx.save_for_backward(*arrays)
         return _einsum(ctx.terms, ctx.output, arrays)
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         terms, output = ctx.terms, ctx.output
         arrays = ctx.saved_tensors
         grads = [None]

@@ -1,4 +1,9 @@
 """Matrix product with NumPy's rules: batched, broadcast batch dims, 1-D operands promoted."""
+
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 from .. import buffers
@@ -17,14 +22,14 @@ class MatMul(Function):
     """
 
     @staticmethod
-    def forward(ctx, x, y):
+    def forward(ctx: Any, x: Any, y: Any) -> Any:
         ctx.save_for_backward(x, y)
         if type(x) is np.ndarray and type(y) is np.ndarray and x.ndim == 2 and y.ndim == 2:
             return _matmul(x, y)
         return array_module(x, y).matmul(x, y)
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         x, y = ctx.saved_tensors
         if (type(x) is np.ndarray and type(y) is np.ndarray and type(grad) is np.ndarray
                 and x.ndim == 2 and y.ndim == 2):
@@ -55,21 +60,21 @@ class MatMul(Function):
         return grad_x, grad_y
 
 
-def matmul(a, b):
+def matmul(a: Any, b: Any) -> Any:
     """a @ b for arrays or Tensors (NumPy's matmul rules)."""
     if isinstance(a, Tensor) or isinstance(b, Tensor):
         return MatMul.apply(a, b)
     return array_module(a, b).matmul(a, b)
 
 
-def _product_like(like, a, b):
+def _product_like(like: Any, a: Any, b: Any) -> Any:
     """a @ b (2-D NumPy arrays), stored in the memory order of `like` (Fortran or C)."""
     if like.flags.f_contiguous and not like.flags.c_contiguous:
         return _matmul(b.T, a.T).T
     return _matmul(a, b)
 
 
-def _matmul(a, b):
+def _matmul(a: Any, b: Any) -> Any:
     """a @ b for matrices; a big result goes into a reused buffer (see buffers.py)."""
     dtype = np.result_type(a, b)
     if a.shape[0] * b.shape[1] * dtype.itemsize < buffers.MIN_BYTES:

@@ -2,6 +2,11 @@
 (PyTorch's subgradient) instead of the 0 * inf = NaN that sqrt(sum(x**2)) composed gives,
 and tiny or huge values neither underflow nor overflow (each group is scaled by its largest
 magnitude first). Backward follows the op contract (minigrad/function.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 from ..backend import array_module
@@ -18,7 +23,7 @@ class PNorm(Function):
     """
 
     @staticmethod
-    def forward(ctx, x, p, dims, keepdim):
+    def forward(ctx: Any, x: Any, p: Any, dims: Any, keepdim: Any) -> Any:
         xp = array_module(x)
         ctx.p = p
         ctx.kept_shape = tuple(1 if i in dims else n for i, n in enumerate(x.shape))
@@ -35,7 +40,7 @@ class PNorm(Function):
         return out
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         x, out = ctx.saved_tensors
         grad, out = reshape(grad, ctx.kept_shape), reshape(out, ctx.kept_shape)
         positive = value(out) > 0

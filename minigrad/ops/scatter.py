@@ -4,6 +4,11 @@
 the public entry (minigrad/selection.py) from PyTorch's (dim, index) form. Shapes: x (*s),
 src (the broadcast shape of index) -> out (*s).
 """
+
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 from ..backend import array_module
@@ -21,7 +26,7 @@ class Scatter(Function):
     """
 
     @staticmethod
-    def forward(ctx, x, src, index, accumulate):
+    def forward(ctx: Any, x: Any, src: Any, index: Any, accumulate: Any) -> Any:
         xp = array_module(x)
         ctx.index, ctx.accumulate = index, accumulate
         out = x.copy()
@@ -34,7 +39,7 @@ class Scatter(Function):
         return out
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         grad_x = grad if ctx.accumulate else where(ctx.written, 0.0, grad)
         grad_src = getitem(grad, ctx.index) if ctx.needs_input_grad[1] else None
         return grad_x, grad_src, None, None

@@ -5,6 +5,11 @@ the KH x KW window under it. Backward is col2im: each kernel tap (i, j) adds its
 gradient back onto the positions it read, a loop over the KH*KW taps with vectorised adds, so a
 pixel covered by several windows receives the sum of their gradients.
 """
+
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -31,12 +36,13 @@ class SlidingWindow(Function):
     """
 
     @staticmethod
-    def forward(ctx, x, kernel_size, stride, dilation, padding, value=0.0):
+    def forward(ctx: Any, x: Any, kernel_size: Any, stride: Any, dilation: Any, padding: Any,
+                value: Any = 0.0) -> Any:
         ctx.geometry = (x.shape, kernel_size, stride, dilation, padding)
         return _windows(x, kernel_size, stride, dilation, padding, value)
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         if isinstance(grad, Tensor):
             return (WindowSum.apply(grad, *ctx.geometry),) + (None,) * 5
         return (_col2im(grad, *ctx.geometry),) + (None,) * 5
@@ -51,18 +57,20 @@ class WindowSum(Function):
     """
 
     @staticmethod
-    def forward(ctx, windows, shape, kernel_size, stride, dilation, padding):
+    def forward(ctx: Any, windows: Any, shape: Any, kernel_size: Any, stride: Any,
+                dilation: Any, padding: Any) -> Any:
         ctx.window = (kernel_size, stride, dilation, padding)
         return _col2im(windows, shape, kernel_size, stride, dilation, padding)
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         if isinstance(grad, Tensor):
             return (SlidingWindow.apply(grad, *ctx.window, 0.0),) + (None,) * 5
         return (_windows(grad, *ctx.window),) + (None,) * 5
 
 
-def _windows(x, kernel_size, stride, dilation, padding, value=0.0):
+def _windows(x: Any, kernel_size: Any, stride: Any, dilation: Any, padding: Any,
+             value: Any = 0.0) -> Any:
     """The read-only strided view (N, C, OH, OW, KH, KW) of x padded with `value`."""
     xp = array_module(x)
     (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
@@ -80,7 +88,8 @@ def _windows(x, kernel_size, stride, dilation, padding, value=0.0):
     return as_strided(x, shape=shape, strides=strides, writeable=False)
 
 
-def _col2im(grad, shape, kernel_size, stride, dilation, padding):
+def _col2im(grad: Any, shape: Any, kernel_size: Any, stride: Any, dilation: Any,
+            padding: Any) -> Any:
     """Sum each window of `grad` (N, C, OH, OW, KH, KW) back onto x's `shape` (N, C, H, W)."""
     (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
     (top, bottom), (left, right) = padding

@@ -4,12 +4,17 @@ The parameters are identical on every rank after each step, so one copy is enoug
 calls are collective (every rank must make them) and raise on every rank if any rank fails,
 so a failed write or a missing file never leaves the other ranks waiting.
 """
+from __future__ import annotations
+
+import os
+from typing import Any
+
 import minigrad as mg
 
 from .world import get_comm
 
 
-def save(obj, path, comm=None) -> None:
+def save(obj: Any, path: str | os.PathLike[str], comm: Any = None) -> None:
     """Rank 0 writes `obj` with mg.save(obj, path); returns on every rank once the file is
     complete, so any rank may load it right after."""
     comm = get_comm(comm)
@@ -24,7 +29,7 @@ def save(obj, path, comm=None) -> None:
         raise RuntimeError(f"nn.parallel.save: rank 0 could not write {path}: {failure}")
 
 
-def load(path, comm=None):
+def load(path: str | os.PathLike[str], comm: Any = None) -> Any:
     """mg.load(path) on every rank. A rank that cannot read the file (on several machines
     the path must be on a shared file system, or copied to each) fails every rank."""
     comm = get_comm(comm)

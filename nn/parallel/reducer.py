@@ -12,6 +12,7 @@ Shapes: a bucket holds the flattened gradients of its parameters end to end, (su
 one dtype per bucket.
 """
 import time
+from typing import Any
 
 import numpy as np
 
@@ -63,8 +64,8 @@ class Reducer:
 
     IDLE, EXPECTING, DONE = "idle", "expecting", "done"
 
-    def __init__(self, names: list, params: list, comm, bucket_bytes: int,
-                 find_unused_parameters: bool):
+    def __init__(self, names: list, params: list, comm: Any, bucket_bytes: int,
+                 find_unused_parameters: bool) -> None:
         from .world import mpi
         self.MPI = mpi()
         self.names, self.params, self.comm = names, params, comm

@@ -37,12 +37,7 @@ class Adadelta(Optimizer):
         h = self.param_groups[0]
         lr, rho, eps, decay = h["lr"], h["rho"], h["eps"], h["weight_decay"]
         with mg.no_grad():
-            for i, p in enumerate(self.params):
-                if p.grad is None:
-                    continue
-                g = p.grad.data
-                if decay:
-                    g = g + decay * p.data
+            for i, p, g in self._l2_decayed_grads(decay):
                 state = self.state.get(i)
                 if state is None:
                     state = self.state[i] = {"step": 0, "square_avg": np.zeros_like(p.data),

@@ -45,12 +45,7 @@ class Adagrad(Optimizer):
         h = self.param_groups[0]
         lr, lr_decay, decay, eps = h["lr"], h["lr_decay"], h["weight_decay"], h["eps"]
         with mg.no_grad():
-            for i, p in enumerate(self.params):
-                if p.grad is None:
-                    continue
-                g = p.grad.data
-                if decay:
-                    g = g + decay * p.data
+            for i, p, g in self._l2_decayed_grads(decay):
                 state = self.state.get(i)
                 if state is None:      # a state dict loaded from before this parameter's step
                     state = self.state[i] = {"step": 0, "sum": np.full_like(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import numbers
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -118,6 +119,16 @@ class Optimizer:
 
     def step(self) -> None:
         raise NotImplementedError(f"{type(self).__name__} must define step()")
+
+    def _l2_decayed_grads(self, decay: float) -> Iterator[tuple[int, Tensor, np.ndarray]]:
+        """(index, parameter, gradient array + decay * parameter array) for each parameter
+        that has a gradient: the loop each step() starts from (L2 weight decay, as PyTorch's
+        SGD, Adagrad, Adadelta and RMSprop add it; AdamW decouples it instead)."""
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            g = p.grad.data
+            yield i, p, (g + decay * p.data if decay else g)
 
     def state_dict(self) -> dict:
         """{"state": {index: {name: array or number}}, "param_groups": [hyperparameters and

@@ -43,12 +43,7 @@ class RMSprop(Optimizer):
         lr, alpha, eps, decay = h["lr"], h["alpha"], h["eps"], h["weight_decay"]
         momentum, centered = h["momentum"], h["centered"]
         with mg.no_grad():
-            for i, p in enumerate(self.params):
-                if p.grad is None:
-                    continue
-                g = p.grad.data
-                if decay:
-                    g = g + decay * p.data
+            for i, p, g in self._l2_decayed_grads(decay):
                 state = self.state.get(i)
                 if state is None:
                     state = self.state[i] = {"step": 0, "square_avg": np.zeros_like(p.data)}

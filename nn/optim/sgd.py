@@ -38,12 +38,7 @@ class SGD(Optimizer):
         h = self.param_groups[0]
         lr, momentum, nesterov, decay = h["lr"], h["momentum"], h["nesterov"], h["weight_decay"]
         with mg.no_grad():
-            for i, p in enumerate(self.params):
-                if p.grad is None:
-                    continue
-                g = p.grad.data
-                if decay:
-                    g = g + decay * p.data
+            for i, p, g in self._l2_decayed_grads(decay):
                 if momentum:
                     state = self.state.setdefault(i, {})
                     buffer = state.get("momentum_buffer")

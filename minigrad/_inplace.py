@@ -12,6 +12,10 @@ raises instead of computing a wrong gradient.
   op is recorded out of place on a snapshot of the old value and the tensor takes over the
   result's graph node, so backward flows through the update as in PyTorch.
 """
+from __future__ import annotations
+
+from typing import Any, Callable
+
 import numpy as np
 
 from . import grad_mode
@@ -22,22 +26,22 @@ LEAF_MESSAGE = ("{op}: in-place update of a leaf tensor that requires grad while
                 "`with mg.no_grad(): p -= lr * p.grad`")
 
 
-def is_recording(target, operands) -> bool:
+def is_recording(target: Any, operands: tuple[Any, ...]) -> bool:
     if not grad_mode.STATE.enabled:
         return False
     return target.requires_grad or any(getattr(o, "requires_grad", False) for o in operands)
 
 
-def check_not_leaf(target, op: str) -> None:
+def check_not_leaf(target: Any, op: str) -> None:
     if target.requires_grad and target.grad_fn is None and grad_mode.STATE.enabled:
         raise RuntimeError(LEAF_MESSAGE.format(op=op))
 
 
-def _raw(value):
+def _raw(value: Any) -> Any:
     return value.data if hasattr(value, "grad_fn") else value
 
 
-def _describe(value) -> str:
+def _describe(value: Any) -> str:
     if hasattr(value, "grad_fn"):
         return f"a {value.dtype} tensor of shape {value.shape}"
     if isinstance(value, np.ndarray):
@@ -45,7 +49,7 @@ def _describe(value) -> str:
     return f"{type(value).__name__} {value!r}"
 
 
-def _numpy_error(target, op: str, value, error):
+def _numpy_error(target: Any, op: str, value: Any, error: Exception) -> RuntimeError:
     """NumPy's casting/broadcasting errors, said as PyTorch says them (RuntimeError)."""
     if isinstance(error, OverflowError) or "convert" in str(error):
         return RuntimeError(f"{op}: {_describe(value)} cannot be converted to the tensor's dtype "
@@ -60,7 +64,7 @@ def _numpy_error(target, op: str, value, error):
                         "form instead")
 
 
-def apply_ufunc(target, op: str, ufunc, value) -> None:
+def apply_ufunc(target: Any, op: str, ufunc: Any, value: Any) -> None:
     """target.data = ufunc(target.data, value), written into target.data (no graph)."""
     raw = _raw(value)
     try:
@@ -69,7 +73,7 @@ def apply_ufunc(target, op: str, ufunc, value) -> None:
         raise _numpy_error(target, op, value, error) from None
 
 
-def take_result(target, op: str, result) -> None:
+def take_result(target: Any, op: str, result: Any) -> None:
     """Make `result` (an out-of-place Tensor) the new value and history of `target`."""
     if result.shape != target.shape:
         raise RuntimeError(f"{op}: output with shape {target.shape} doesn't match the broadcast "
@@ -85,7 +89,8 @@ def take_result(target, op: str, result) -> None:
     target.requires_grad = result.requires_grad
 
 
-def update(target, op: str, ufunc, value, compute):
+def update(target: Any, op: str, ufunc: Any, value: Any,
+           compute: Callable[[Any, Any], Any]) -> Any:
     """target <- target (op) value in place; `compute(old, value)` is the out-of-place form."""
     check_not_leaf(target, op)
     if is_recording(target, (value,)):
@@ -97,7 +102,7 @@ def update(target, op: str, ufunc, value, compute):
     return target
 
 
-def overwrite(target, op: str, values, recorded=None):
+def overwrite(target: Any, op: str, values: Any, recorded: Any = None) -> Any:
     """target <- values (broadcast), e.g. fill_/copy_/normal_. `recorded`: the Tensor of the
     values when they carry a graph (copy_ of a tensor that requires grad)."""
     check_not_leaf(target, op)
@@ -115,14 +120,14 @@ def overwrite(target, op: str, values, recorded=None):
     return target
 
 
-def snapshot(target):
+def snapshot(target: Any) -> Any:
     """The old value with its history, as a separate tensor the recorded op can save."""
     old = type(target)._wrap(target.data.copy(), target.requires_grad)
     old.grad_fn = target.grad_fn
     return old
 
 
-def replace(target, op: str, compute, operand=None):
+def replace(target: Any, op: str, compute: Callable[[Any], Any], operand: Any = None) -> Any:
     """target <- compute(target) in place, for ops with an out-of-place form (scatter_,
     masked_fill_): recorded on a snapshot when grad mode and a tensor requiring grad are
     involved, else computed without a graph and copied in."""

@@ -20,7 +20,10 @@ The contract (every built-in op follows it):
   differentiated again. A formula that calls NumPy functions directly works for the first
   derivative only; under create_graph the engine stops it with an error naming the Function.
 """
+from __future__ import annotations
+
 import weakref
+from typing import Any
 
 import numpy as np
 
@@ -53,17 +56,18 @@ class Context:
     __slots__ = ("function", "inputs", "needs_input_grad", "saved_tensors", "input_versions",
                  "saved_output", "freed", "_hooks", "__dict__", "__weakref__")
 
-    def __init__(self, function=None, inputs=(), needs_input_grad=()):
+    def __init__(self, function: type[Function] | None = None, inputs: tuple[Any, ...] = (),
+                 needs_input_grad: tuple[bool, ...] = ()) -> None:
         self.function = function
         self.inputs = inputs
         self.needs_input_grad = needs_input_grad
-        self.saved_tensors = ()
-        self.input_versions = None
-        self.saved_output = None
+        self.saved_tensors: tuple[Any, ...] = ()
+        self.input_versions: tuple[Any, ...] | None = None
+        self.saved_output: Any = None
         self.freed = False
-        self._hooks = None          # gradient hooks of the output (Tensor.register_hook)
+        self._hooks: Any = None          # gradient hooks of the output (Tensor.register_hook)
 
-    def save_for_backward(self, *values):
+    def save_for_backward(self, *values: Any) -> None:
         """Keep forward's input arrays and/or its output array for backward (released after
         backward unless retain_graph). Anything else backward needs: a ctx attribute."""
         self.saved_tensors = values
@@ -73,7 +77,7 @@ class Context:
         """The op's name as shown in errors and graphs, e.g. `Mul`."""
         return self.function.__name__ if self.function is not None else "?"
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<{self.name}Backward>"
 
 
@@ -99,19 +103,21 @@ class Function:
     """
 
     @staticmethod
-    def forward(ctx, *args, **kwargs):
+    def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("a Function subclass must define forward(ctx, *args)")
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         raise NotImplementedError("a Function subclass must define backward(ctx, grad)")
 
     @classmethod
-    def apply(cls, *args, **kwargs):
+    def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
         """Run the op on Tensors (or plain values) and record it for backward when needed."""
         # One plain loop gathers everything about the arguments: this runs once per op, and
         # the per-op overhead is what benchmarks/op_overhead.py measures.
-        raw, needs, versions = [], [], []
+        raw: list[Any] = []
+        needs: list[bool] = []
+        versions: list[int | None] = []
         for a in args:
             if isinstance(a, Tensor):
                 raw.append(a.data)
@@ -142,7 +148,7 @@ class Function:
         return result
 
 
-def _as_output_array(ctx, out):
+def _as_output_array(ctx: Context, out: Any) -> Any:
     """`out` as an array (NumPy turns 0-d results into scalars); a saved reference to it
     is updated too, so the engine still recognises the saved output."""
     array = array_module(out).asarray(out)
@@ -152,7 +158,7 @@ def _as_output_array(ctx, out):
     return array
 
 
-def _saves(saved, out) -> bool:
+def _saves(saved: tuple[Any, ...], out: Any) -> bool:
     """Is `out`, or an array it is a view of (or a view of it), among the saved arrays?"""
     out_base = getattr(out, "base", None)
     for array in saved:
@@ -162,7 +168,7 @@ def _saves(saved, out) -> bool:
     return False
 
 
-def _op_error(cls, args, error):
+def _op_error(cls: type[Function], args: tuple[Any, ...], error: Exception) -> Exception:
     """Re-raise an error from inside an op's forward with the op name and input shapes."""
     shapes = ", ".join(f"{a.dtype} {tuple(a.shape)}" if isinstance(a, Tensor) else
                        f"{type(a).__name__} {tuple(np.shape(a))}" if isinstance(a, np.ndarray)

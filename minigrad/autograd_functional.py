@@ -19,6 +19,10 @@ Conventions shared by all of them (as in PyTorch):
 - `jvp` uses the double-vjp trick (a backward of a backward): minigrad has no forward mode.
 - `jacobian`/`hessian` run one backward per output element: for small inputs.
 """
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
 import numpy as np
 
 from .autograd import grad as autograd_grad
@@ -31,7 +35,7 @@ __all__ = ["vjp", "jvp", "vhp", "hvp", "jacobian", "hessian"]
 
 
 # --- shared plumbing --------------------------------------------------------------------------
-def _as_tuple(value, what: str, fn_name: str):
+def _as_tuple(value: Any, what: str, fn_name: str) -> tuple[bool, tuple[Any, ...]]:
     """(was it a tuple, the Tensors as a tuple); a clear TypeError for anything else."""
     was_tuple = isinstance(value, (tuple, list))
     values = tuple(value) if was_tuple else (value,)
@@ -43,11 +47,11 @@ def _as_tuple(value, what: str, fn_name: str):
     return was_tuple, values
 
 
-def _unpack(values, was_tuple: bool):
+def _unpack(values: Sequence[Any], was_tuple: bool) -> Any:
     return tuple(values) if was_tuple else values[0]
 
 
-def _prepared_inputs(inputs, create_graph: bool) -> tuple:
+def _prepared_inputs(inputs: Sequence[Tensor], create_graph: bool) -> tuple:
     """New Tensor objects that require grad, so that only the path through the arguments of
     `func` is differentiated (not tensors the function captures itself). With create_graph,
     inputs that require grad stay connected to their graph."""
@@ -55,7 +59,7 @@ def _prepared_inputs(inputs, create_graph: bool) -> tuple:
                  for x in inputs)
 
 
-def _checked_vectors(v, refs, refs_were_tuple: bool, fn_name: str, what: str) -> tuple:
+def _checked_vectors(v: Any, refs: Sequence[Tensor], refs_were_tuple: bool, fn_name: str, what: str) -> tuple:
     """`v` as a tuple matching `refs` in number and shapes (refs are the inputs or outputs)."""
     _, vectors = _as_tuple(v, "v", fn_name)
     if len(vectors) != len(refs):
@@ -69,7 +73,7 @@ def _checked_vectors(v, refs, refs_were_tuple: bool, fn_name: str, what: str) ->
     return vectors
 
 
-def _default_vector(refs, fn_name: str, what: str) -> tuple:
+def _default_vector(refs: Sequence[Tensor], fn_name: str, what: str) -> tuple:
     if len(refs) != 1 or refs[0].numel() != 1:
         shapes = ", ".join(str(r.shape) for r in refs)
         raise ValueError(f"{fn_name}: v can be omitted only when there is a single one-element "
@@ -77,7 +81,8 @@ def _default_vector(refs, fn_name: str, what: str) -> tuple:
     return (ones_like(refs[0]),)
 
 
-def _check_outputs_require_grad(outputs, strict: bool, fn_name: str):
+def _check_outputs_require_grad(outputs: Sequence[Tensor], strict: bool,
+                                fn_name: str) -> None:
     if not strict:
         return
     for i, out in enumerate(outputs):
@@ -87,7 +92,8 @@ def _check_outputs_require_grad(outputs, strict: bool, fn_name: str):
                                "the inputs with differentiable ops, or pass strict=False")
 
 
-def _grads(outputs, inputs, grad_outputs, create_graph: bool) -> tuple:
+def _grads(outputs: Sequence[Tensor], inputs: Sequence[Tensor], grad_outputs: Sequence[Any],
+           create_graph: bool) -> tuple:
     """mg.grad over the outputs that require grad; None for each input nothing reaches."""
     live = [(out, g) for out, g in zip(outputs, grad_outputs) if out.requires_grad]
     if not live:
@@ -97,7 +103,7 @@ def _grads(outputs, inputs, grad_outputs, create_graph: bool) -> tuple:
                                create_graph=create_graph, allow_unused=True))
 
 
-def _zeros_where_unused(grads, refs, strict: bool, create_graph: bool, fn_name: str,
+def _zeros_where_unused(grads: Sequence[Any], refs: Sequence[Tensor], strict: bool, create_graph: bool, fn_name: str,
                         independent: str) -> tuple:
     """Replace None gradients by zeros, or raise in strict mode. `independent` says what does
     not depend on what, with {i} standing for the position."""
@@ -112,11 +118,11 @@ def _zeros_where_unused(grads, refs, strict: bool, create_graph: bool, fn_name: 
     return tuple(filled)
 
 
-def _finished(values, create_graph: bool) -> tuple:
+def _finished(values: Sequence[Any], create_graph: bool) -> tuple:
     return tuple(values) if create_graph else tuple(v.detach() for v in values)
 
 
-def _scalar_output(func, inputs, fn_name: str) -> Tensor:
+def _scalar_output(func: Callable[..., Any], inputs: Sequence[Any], fn_name: str) -> Tensor:
     output = func(*inputs)
     if not isinstance(output, Tensor):
         raise TypeError(f"{fn_name}: func must return a single Tensor with one element, got "
@@ -128,7 +134,8 @@ def _scalar_output(func, inputs, fn_name: str) -> Tensor:
 
 
 # --- the functions ----------------------------------------------------------------------------
-def vjp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
+def vjp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
+        strict: bool = False) -> tuple[Any, Any]:
     """Vector-Jacobian product: v^T J of `func` at `inputs`.
 
     Shapes: v like func's output(s); the result like `inputs`. v may be omitted when func
@@ -148,7 +155,8 @@ def vjp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
             _unpack(_finished(result, create_graph), inputs_tuple))
 
 
-def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
+def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
+        strict: bool = False) -> tuple[Any, Any]:
     """Jacobian-vector product: J v of `func` at `inputs`, by the double-vjp trick.
 
     g(u) = u^T J is linear in a dummy u, so d<g(u), v>/du = J v. Shapes: v like `inputs`; the
@@ -179,7 +187,8 @@ def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
             _unpack(_finished(result, create_graph), outputs_tuple))
 
 
-def vhp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
+def vhp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
+        strict: bool = False) -> tuple[Any, Any]:
     """Vector-Hessian product v^T H of a scalar `func` at `inputs`.
 
     Shapes: v like `inputs`, and so is the result; v may be omitted for a single one-element
@@ -188,7 +197,8 @@ def vhp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
     return _second_order(func, inputs, v, create_graph, strict, "vhp")
 
 
-def hvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
+def hvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
+        strict: bool = False) -> tuple[Any, Any]:
     """Hessian-vector product H v of a scalar `func` at `inputs`.
 
     Computed as the gradient of <grad func, v>, which is v^T H: the same as H v because a
@@ -198,7 +208,8 @@ def hvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
     return _second_order(func, inputs, v, create_graph, strict, "hvp")
 
 
-def _second_order(func, inputs, v, create_graph, strict, fn_name):
+def _second_order(func: Callable[..., Any], inputs: Any, v: Any, create_graph: bool,
+                  strict: bool, fn_name: str) -> tuple[Any, Any]:
     inputs_tuple, inputs = _as_tuple(inputs, "inputs", fn_name)
     with enable_grad():
         inputs = _prepared_inputs(inputs, create_graph)
@@ -221,7 +232,7 @@ def _second_order(func, inputs, v, create_graph, strict, fn_name):
         _finished(result, create_graph), inputs_tuple)
 
 
-def _first_gradients(output, inputs, strict: bool, fn_name: str) -> tuple:
+def _first_gradients(output: Tensor, inputs: Sequence[Tensor], strict: bool, fn_name: str) -> tuple:
     """grad of a one-element output with create_graph=True; strict mode wants every gradient
     to exist and to depend on the inputs (else the second derivatives are all zero)."""
     gradients = _grads((output,), inputs, (ones_like(output),), create_graph=True)
@@ -238,7 +249,7 @@ def _first_gradients(output, inputs, strict: bool, fn_name: str) -> tuple:
 _STRATEGIES = ("reverse-mode", "forward-mode")
 
 
-def _check_strategy(strategy, name: str, fn_name: str):
+def _check_strategy(strategy: Any, name: str, fn_name: str) -> None:
     if strategy not in _STRATEGIES:
         raise ValueError(f"{fn_name}: {name} must be 'reverse-mode' or 'forward-mode', got "
                          f"{strategy!r}")
@@ -248,8 +259,9 @@ def _check_strategy(strategy, name: str, fn_name: str):
                                   "'reverse-mode' gives the same result")
 
 
-def jacobian(func, inputs, create_graph: bool = False, strict: bool = False,
-             vectorize: bool = False, strategy: str = "reverse-mode"):
+def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
+             strict: bool = False, vectorize: bool = False,
+             strategy: str = "reverse-mode") -> Any:
     """The Jacobian of `func` at `inputs`, one backward per output element (small inputs).
 
     Shapes: entry [i][j] is output i's shape + input j's shape. A single Tensor input and
@@ -269,7 +281,8 @@ def jacobian(func, inputs, create_graph: bool = False, strict: bool = False,
     return _unpack(blocks, outputs_tuple)
 
 
-def _jacobian_blocks(index: int, output: Tensor, inputs, create_graph: bool, strict: bool):
+def _jacobian_blocks(index: int, output: Tensor, inputs: Sequence[Tensor], create_graph: bool,
+                     strict: bool) -> tuple[Any, ...]:
     """d output / d input_j for every j, each of shape output.shape + input_j.shape."""
     rows: list[list] = [[] for _ in inputs]
     reached = [False] * len(inputs)
@@ -301,8 +314,9 @@ def _jacobian_blocks(index: int, output: Tensor, inputs, create_graph: bool, str
     return tuple(blocks)
 
 
-def hessian(func, inputs, create_graph: bool = False, strict: bool = False,
-            vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode"):
+def hessian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
+            strict: bool = False, vectorize: bool = False,
+            outer_jacobian_strategy: str = "reverse-mode") -> Any:
     """The Hessian of a scalar `func` at `inputs`: the Jacobian of its gradient (small inputs).
 
     Shapes: a single Tensor input x gives a Tensor of shape x.shape + x.shape; a tuple of
@@ -311,7 +325,7 @@ def hessian(func, inputs, create_graph: bool = False, strict: bool = False,
     _check_strategy(outer_jacobian_strategy, "outer_jacobian_strategy", "hessian")
     inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hessian")
 
-    def gradient(*xs):
+    def gradient(*xs: Any) -> Any:
         output = _scalar_output(func, xs, "hessian")
         _check_outputs_require_grad((output,), strict, "hessian")
         grads = _first_gradients(output, xs, strict, "hessian")

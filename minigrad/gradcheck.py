@@ -7,6 +7,10 @@ elements cheaply; a suspect is then judged on the exact Jacobian entries d outpu
 differentiable (a kink or a tie: left and right slopes differ) from a wrong backward (the slopes
 agree but the analytic value does not).
 """
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
 import numpy as np
 
 from .autograd import grad as autograd_grad
@@ -28,8 +32,18 @@ class GradcheckError(AssertionError):
                          directional derivative along a random direction)
     """
 
-    def __init__(self, message, kind, input_index, element, analytic, numeric,
-                 output_index=None, output_element=None):
+    kind: str
+    input_index: int
+    element: Any            # tuple of ints, None in fast mode
+    analytic: float
+    numeric: float
+    output_index: Any       # int, None in fast mode
+    output_element: Any     # tuple of ints, None in fast mode
+
+    def __init__(self, message: str, kind: str, input_index: int,
+                 element: Optional[tuple[int, ...]], analytic: float, numeric: float,
+                 output_index: Optional[int] = None,
+                 output_element: Optional[tuple[int, ...]] = None) -> None:
         super().__init__(message)
         self.kind = kind
         self.input_index = input_index
@@ -40,7 +54,7 @@ class GradcheckError(AssertionError):
         self.output_element = output_element
 
 
-def _promoted(inputs):
+def _promoted(inputs: list[Any]) -> list[Any]:
     """float64 leaf copies of the floating inputs; everything else passes through."""
     copies = []
     for value in inputs:
@@ -51,7 +65,7 @@ def _promoted(inputs):
     return copies
 
 
-def _outputs(result, tool="gradcheck"):
+def _outputs(result: Any, tool: str = "gradcheck") -> Any:
     outputs = result if isinstance(result, (tuple, list)) else (result,)
     for out in outputs:
         if not isinstance(out, Tensor):
@@ -68,7 +82,7 @@ class _Objective:
     then give the exact entries d output / d input that failure messages report.
     """
 
-    def __init__(self, fn, inputs, seed):
+    def __init__(self, fn: Callable[..., Any], inputs: list[Any], seed: int) -> None:
         self.fn, self.inputs = fn, inputs
         outputs = _outputs(fn(*inputs))
         rng = np.random.default_rng(seed)
@@ -84,7 +98,7 @@ class _Objective:
         return float(sum(np.sum(v * out) for v, out in zip(self.projections,
                                                             self.output_arrays())))
 
-    def analytic_gradients(self, checked):
+    def analytic_gradients(self, checked: list[Tensor]) -> list[np.ndarray]:
         for t in checked:
             t.grad = None
         live = [(out, v) for out, v in zip(self.outputs, self.projections) if out.requires_grad]
@@ -95,7 +109,7 @@ class _Objective:
             total.backward()
         return [np.zeros_like(t.data) if t.grad is None else t.grad.data for t in checked]
 
-    def analytic_jacobian(self, checked, t) -> list:
+    def analytic_jacobian(self, checked: list[Tensor], t: Tensor) -> list:
         """Per output, d output / d t as an array of shape output.shape + t.shape: one
         backward per output element (only run to explain a failure)."""
         outputs = _outputs(self.fn(*self.inputs))
@@ -116,7 +130,7 @@ class _Objective:
             u.grad = None
         return jacobians
 
-    def jacobian_column(self, flat, j, eps) -> list:
+    def jacobian_column(self, flat: np.ndarray, j: Any, eps: float) -> list:
         """Per output, the central difference d output / d flat[j] (output's shape)."""
         original = flat[j]
         flat[j] = original + eps
@@ -127,12 +141,12 @@ class _Objective:
         return [(p - m) / (2 * eps) for p, m in zip(plus, minus)]
 
 
-def _close(analytic, numeric, atol, rtol):
+def _close(analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float) -> Any:
     both_nan = np.isnan(analytic) & np.isnan(numeric)
     return both_nan | (np.abs(analytic - numeric) <= atol + rtol * np.abs(numeric))
 
 
-def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+def gradcheck(fn: Callable[..., Any], inputs: Any, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
               raise_exception: bool = True, fast_mode: bool = False, seed: int = 0) -> bool:
     """Check the gradients of `fn` at `inputs` against central differences in float64.
 
@@ -170,9 +184,11 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     return True
 
 
-def _check_elements(objective, checked, position, t, analytic, eps, atol, rtol):
+def _check_elements(objective: _Objective, checked: list[Tensor], position: int, t: Tensor,
+                    analytic: np.ndarray, eps: float, atol: float, rtol: float) -> None:
     """Projected gradient against central differences, element by element; the elements it
     flags are then checked entry by entry against the exact Jacobian."""
+    j: Any
     flat = t.data.reshape(-1)            # a view: perturbing it perturbs the input
     numeric = np.empty(flat.size)
     for j in range(flat.size):
@@ -230,7 +246,8 @@ def _at(name: str, element: tuple) -> str:
     return f"{name}[{', '.join(str(i) for i in element)}]" if element else name
 
 
-def _one_sided(objective, flat, j, m, k, eps):
+def _one_sided(objective: _Objective, flat: np.ndarray, j: int, m: int, k: int,
+               eps: float) -> Optional[tuple[float, float]]:
     """(left slope, right slope) of output m's element k along flat[j], when they differ by
     more than smooth curvature explains."""
     original = flat[j]
@@ -246,12 +263,14 @@ def _one_sided(objective, flat, j, m, k, eps):
     return None
 
 
-def _check_direction(objective, checked, positions, analytic, eps, atol, rtol, seed):
+def _check_direction(objective: _Objective, checked: list[Tensor], positions: list[int],
+                     analytic: list[np.ndarray], eps: float, atol: float, rtol: float,
+                     seed: int) -> None:
     rng = np.random.default_rng(seed + 1)
     directions = [rng.standard_normal(t.shape) for t in checked]
     originals = [t.data.copy() for t in checked]
 
-    def shifted(step):
+    def shifted(step: float) -> float:
         for t, original, u in zip(checked, originals, directions):
             t.data[...] = original + step * u
         return objective.value()
@@ -270,7 +289,7 @@ def _check_direction(objective, checked, positions, analytic, eps, atol, rtol, s
             "wrong_gradient", positions[0], None, predicted, numeric)
 
 
-def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float = 1e-5,
+def gradgradcheck(fn: Callable[..., Any], inputs: Any, grad_outputs: Any = None, eps: float = 1e-6, atol: float = 1e-5,
                   rtol: float = 1e-3, raise_exception: bool = True, fast_mode: bool = False,
                   seed: int = 0) -> bool:
     """Check the second derivatives of `fn` at `inputs` against central differences of its
@@ -301,13 +320,13 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float 
     vectors = _grad_outputs(grad_outputs, outputs, seed)
     count = len(copies)
 
-    def first_derivatives(*args):
+    def first_derivatives(*args: Any) -> tuple[Tensor, ...]:
         xs, vs = args[:count], args[count:]
         wrt = [xs[i] for i in positions]
         with enable_grad():
             outs = _outputs(fn(*xs), "gradgradcheck")
             live = [(out, v) for out, v in zip(outs, vs) if out.requires_grad]
-            grads = [None] * len(wrt)
+            grads: Any = [None] * len(wrt)
             if live:
                 grads = autograd_grad([out for out, _ in live], wrt,
                                       grad_outputs=[v for _, v in live], create_graph=True,
@@ -324,7 +343,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float 
     return True
 
 
-def _grad_outputs(grad_outputs, outputs, seed) -> list:
+def _grad_outputs(grad_outputs: Any, outputs: Any, seed: int) -> list[Tensor]:
     """float64 leaf copies of the given grad_outputs, or random ones that require grad."""
     if grad_outputs is None:
         rng = np.random.default_rng(seed + 2)
@@ -345,7 +364,8 @@ def _grad_outputs(grad_outputs, outputs, seed) -> list:
     return vectors
 
 
-def _second_order_error(error, copies, positions, vectors) -> GradcheckError:
+def _second_order_error(error: GradcheckError, copies: list[Any], positions: list[int],
+                        vectors: list[Tensor]) -> GradcheckError:
     """Restate a gradcheck failure of the first derivatives in the user's terms."""
     count = len(copies)
     if error.input_index < count:

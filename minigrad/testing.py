@@ -10,10 +10,15 @@
 `tensors(avoid=..., distinct=True)` keeps values a margin away from an op's kinks (relu at 0)
 and from each other (ties in max), so a check fails only for a wrong backward.
 """
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Optional, Sequence
+
 import numpy as np
 
 try:
     from hypothesis import assume, strategies as st
+    from hypothesis.strategies import SearchStrategy
     from hypothesis.extra import numpy as hnp
 except ImportError as error:                      # pragma: no cover - depends on the install
     raise ImportError("minigrad.testing needs hypothesis: pip install 'minigrad[dev]' "
@@ -26,20 +31,22 @@ __all__ = ["tensors", "shapes", "broadcastable_shapes", "assert_gradients_match"
            "assert_second_derivatives_match"]
 
 
-def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: int = 4):
+def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: int = 4
+           ) -> SearchStrategy[tuple[int, ...]]:
     """Strategy for shape tuples, e.g. (), (1,), (3, 1, 4)."""
     return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side,
                             max_side=max_side)
 
 
-def broadcastable_shapes(shape, min_dims: int = 0, max_dims=None, min_side: int = 1,
-                         max_side=None):
+def broadcastable_shapes(shape: Iterable[int], min_dims: int = 0,
+                         max_dims: Optional[int] = None, min_side: int = 1,
+                         max_side: Optional[int] = None) -> SearchStrategy[tuple[int, ...]]:
     """Strategy for shapes that broadcast with `shape` (size-1 dims, fewer or extra dims)."""
     return hnp.broadcastable_shapes(tuple(shape), min_dims=min_dims, max_dims=max_dims,
                                     min_side=min_side, max_side=max_side)
 
 
-def _blocked_intervals(avoid, margin: float) -> list:
+def _blocked_intervals(avoid: Iterable[float], margin: float) -> list[list[float]]:
     """The open intervals (p - margin, p + margin) around the points, merged where they meet."""
     blocks: list[list[float]] = []
     for point in sorted(float(p) for p in avoid):
@@ -50,7 +57,7 @@ def _blocked_intervals(avoid, margin: float) -> list:
     return blocks
 
 
-def _keep_away(values: np.ndarray, avoid, margin: float) -> np.ndarray:
+def _keep_away(values: np.ndarray, avoid: Iterable[float], margin: float) -> np.ndarray:
     """Move every value at least `margin` away from each point in `avoid`: a value inside a
     (merged) blocked interval goes to its nearer edge, which is clear of every point."""
     values = values.astype(np.float64).copy()
@@ -60,7 +67,7 @@ def _keep_away(values: np.ndarray, avoid, margin: float) -> np.ndarray:
     return values
 
 
-def _spread(values: np.ndarray, gap: float, avoid=(), margin: float = 0.0) -> np.ndarray:
+def _spread(values: np.ndarray, gap: float, avoid: Iterable[float] = (), margin: float = 0.0) -> np.ndarray:
     """Make all values at least `gap` apart, keeping their order (removes ties), while staying
     `margin` away from the points in `avoid`: walking up in sorted order, each value moves up
     to the first admissible place at or above both itself and its predecessor + gap."""
@@ -78,9 +85,11 @@ def _spread(values: np.ndarray, gap: float, avoid=(), margin: float = 0.0) -> np
     return placed.reshape(values.shape)
 
 
-def tensors(shape=None, dtype=np.float64, elements=None, requires_grad: bool = True,
-            min_value: float = -3.0, max_value: float = 3.0, avoid=(), margin: float = 1e-2,
-            distinct: bool = False, min_gap=None):
+def tensors(shape: Any = None, dtype: Any = np.float64,
+            elements: Optional[SearchStrategy[Any]] = None, requires_grad: bool = True,
+            min_value: float = -3.0, max_value: float = 3.0, avoid: Sequence[float] = (),
+            margin: float = 1e-2, distinct: bool = False, min_gap: Optional[float] = None
+            ) -> SearchStrategy[Tensor]:
     """Strategy for Tensors.
 
     Args:
@@ -103,7 +112,7 @@ def tensors(shape=None, dtype=np.float64, elements=None, requires_grad: bool = T
             elements = st.integers(int(min_value), int(max_value))
     gap = margin if min_gap is None else min_gap
 
-    def build(array):
+    def build(array: np.ndarray) -> Tensor:
         if dtype.kind == "f":
             array = array.astype(np.float64)
             if distinct and array.size > 1:
@@ -117,7 +126,7 @@ def tensors(shape=None, dtype=np.float64, elements=None, requires_grad: bool = T
         lambda s: hnp.arrays(dtype, s, elements=elements)).map(build)
 
 
-def assert_gradients_match(fn, *inputs, eps: float = 1e-6, atol: float = 1e-5,
+def assert_gradients_match(fn: Callable[..., Any], *inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
                            rtol: float = 1e-3, fast_mode: bool = False,
                            skip_nondifferentiable: bool = True) -> None:
     """Assert backward of `fn` matches central differences (float64) at `inputs`.
@@ -136,7 +145,8 @@ def assert_gradients_match(fn, *inputs, eps: float = 1e-6, atol: float = 1e-5,
         raise AssertionError(str(error)) from None
 
 
-def assert_second_derivatives_match(fn, *inputs, grad_outputs=None, eps: float = 1e-6,
+def assert_second_derivatives_match(fn: Callable[..., Any], *inputs: Any,
+                                    grad_outputs: Any = None, eps: float = 1e-6,
                                     atol: float = 1e-5, rtol: float = 1e-3,
                                     skip_nondifferentiable: bool = True) -> None:
     """Assert the second derivatives of `fn` (a backward through its backward, built with

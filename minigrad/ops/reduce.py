@@ -3,6 +3,9 @@
 `dims` is a tuple of non-negative axes already checked by the caller (see _checks.normalize_dims).
 Shapes: x (*s) -> out (*s with `dims` removed, or kept as size 1 when keepdim).
 """
+from __future__ import annotations
+
+from typing import Any
 import itertools
 import math
 
@@ -16,14 +19,14 @@ from .elementwise import value
 from .shape import broadcast_to, reshape
 
 
-def sum_dims(a, dims, keepdim: bool = False):
+def sum_dims(a: Any, dims: Any, keepdim: bool = False) -> Any:
     """Sum over the axes `dims` (a tuple); an array or a Tensor."""
     if isinstance(a, Tensor):
         return Sum.apply(a, tuple(dims), keepdim)
     return a.sum(axis=tuple(dims), keepdims=keepdim)
 
 
-def _kept_shape(shape, dims) -> tuple:
+def _kept_shape(shape: Any, dims: Any) -> tuple:
     """`shape` with the reduced axes as size 1 (the keepdim form of a reduction's output)."""
     return tuple(1 if i in dims else n for i, n in enumerate(shape))
 
@@ -32,12 +35,12 @@ class Sum(Function):
     """Sum over `dims`; the gradient is the upstream gradient copied to every summed element."""
 
     @staticmethod
-    def forward(ctx, x, dims, keepdim):
+    def forward(ctx: Any, x: Any, dims: Any, keepdim: Any) -> Any:
         ctx.shape, ctx.dims = x.shape, dims
         return x.sum(axis=dims, keepdims=keepdim)
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         kept = _kept_shape(ctx.shape, ctx.dims)
         return broadcast_to(reshape(grad, kept), ctx.shape), None, None
 
@@ -51,7 +54,7 @@ class Max(Function):
     """
 
     @staticmethod
-    def forward(ctx, x, dims, keepdim):
+    def forward(ctx: Any, x: Any, dims: Any, keepdim: Any) -> Any:
         if _few_per_group(x.shape, dims):
             out = _max_by_slices(x, dims)
         else:
@@ -64,7 +67,7 @@ class Max(Function):
         return out
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         x, out = (value(v) for v in ctx.saved_tensors)
         dims, kept_shape = ctx.dims, ctx.kept_shape
         out = out.reshape(kept_shape)
@@ -74,7 +77,7 @@ class Max(Function):
         return _first_max_grad(x, out, grad.reshape(kept_shape), dims), None, None
 
 
-def _first_max_grad(x, out, grad, dims):
+def _first_max_grad(x: Any, out: Any, grad: Any, dims: Any) -> Any:
     """grad (keepdim shape) sent to the first maximum of each group, zeros elsewhere."""
     if _few_per_group(x.shape, dims):
         return _first_max_grad_by_slices(x, out, grad, dims)
@@ -97,21 +100,21 @@ def _first_max_grad(x, out, grad, dims):
 _SMALL_GROUP = 16
 
 
-def _few_per_group(shape, dims) -> bool:
+def _few_per_group(shape: Any, dims: Any) -> bool:
     group = 1
     for d in dims:
         group *= shape[d]
     return 0 < group <= _SMALL_GROUP and dims and group * group <= math.prod(shape)
 
 
-def _group_positions(shape, dims):
+def _group_positions(shape: Any, dims: Any) -> list[tuple[Any, ...]]:
     """Index tuples selecting each position of the reduced axes, in C order (keepdim form)."""
     axes = [range(shape[d]) if d in dims else (slice(None),) for d in range(len(shape))]
     return [tuple(slice(i, i + 1) if isinstance(i, int) else i for i in index)
             for index in itertools.product(*axes)]
 
 
-def _max_by_slices(x, dims):
+def _max_by_slices(x: Any, dims: Any) -> Any:
     positions = _group_positions(x.shape, dims)
     xp = array_module(x)
     out = x[positions[0]].copy(order="K")             # keep x's memory layout
@@ -120,7 +123,7 @@ def _max_by_slices(x, dims):
     return out
 
 
-def _first_max_grad_by_slices(x, out, grad, dims):
+def _first_max_grad_by_slices(x: Any, out: Any, grad: Any, dims: Any) -> Any:
     """grad (keepdim shape) sent to the first maximum of each group; NaN counts as the max."""
     xp = array_module(x)
     # x's layout (every element is written), in a reused buffer when big (buffers.py)

@@ -7,6 +7,7 @@ order; `t0`, `t1`... the leaves in the order they are met; `out` the output). Th
 iterative, so a chain of 100,000 ops works. An intermediate tensor is drawn as part of the op
 node that produced it (its shape and use count are on that node's label).
 """
+from typing import Any
 import math
 import re
 import weakref
@@ -26,7 +27,7 @@ SHOWN_INPUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _DTYPE_NAMES: dict = {}
 
 
-def dtype_name(dtype) -> str:
+def dtype_name(dtype: Any) -> str:
     """'float32' for np.float32 / np.dtype('float32') (cached: numpy's .name is slow)."""
     name = _DTYPE_NAMES.get(dtype)
     if name is None:
@@ -34,7 +35,7 @@ def dtype_name(dtype) -> str:
     return name
 
 
-def op_name(ctx) -> str:
+def op_name(ctx: Any) -> str:
     """`SlidingWindow` -> `sliding_window`, `MatMul` -> `matmul`, a user's `Cube` -> `cube`."""
     name = ctx.name
     if name not in _SPECIAL_NAMES:
@@ -42,7 +43,7 @@ def op_name(ctx) -> str:
     return _SPECIAL_NAMES[name]
 
 
-def format_number(value) -> str:
+def format_number(value: Any) -> str:
     """A short number: 4 significant digits, no trailing zeros (2.0 -> 2, 0.123456 -> 0.1235)."""
     value = float(value)
     if not math.isfinite(value):
@@ -52,7 +53,7 @@ def format_number(value) -> str:
     return f"{value:.4g}"
 
 
-def format_array(array, max_elements: int = 4) -> str:
+def format_array(array: Any, max_elements: int = 4) -> str:
     """Small arrays in full (nested lists, 4 significant digits), bigger ones as shape + norm."""
     array = np.asarray(array)
     if array.size > max_elements:
@@ -61,17 +62,17 @@ def format_array(array, max_elements: int = 4) -> str:
     return _nested(array)
 
 
-def _nested(array) -> str:
+def _nested(array: Any) -> str:
     if array.ndim == 0:
         return format_number(array) if array.dtype.kind in "fiu" else str(array)
     return "[" + ", ".join(_nested(part) for part in array) + "]"
 
 
-def _pair_text(pair) -> str:
+def _pair_text(pair: Any) -> str:
     return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}x{pair[1]}"
 
 
-def _index_text(index) -> str:
+def _index_text(index: Any) -> str:
     parts = index if isinstance(index, tuple) else (index,)
     shown = []
     for part in parts:
@@ -90,7 +91,7 @@ def _index_text(index) -> str:
     return "[" + ", ".join(shown) + "]"
 
 
-def _plain_text(value) -> str:
+def _plain_text(value: Any) -> str:
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value))
     if isinstance(value, (int, float, np.number)):
@@ -101,7 +102,7 @@ def _plain_text(value) -> str:
     return text if len(text) <= 24 else text[:21] + "..."
 
 
-def op_arguments(ctx) -> str:
+def op_arguments(ctx: Any) -> str:
     """The op's non-tensor arguments, short: `k=3x3 s=1`, `dim=(1,)`, `(64, 9216)`."""
     name, args = ctx.name, ctx.inputs
     if name == "SlidingWindow":
@@ -139,12 +140,12 @@ class OpNode:
 
     __slots__ = ("id", "ctx", "name", "args", "shape", "dtype", "depth", "uses", "module")
 
-    def __init__(self, node_id, ctx, shape, dtype, depth):
+    def __init__(self, node_id: Any, ctx: Any, shape: Any, dtype: Any, depth: Any) -> None:
         self.id, self.ctx, self.depth = node_id, ctx, depth
         self.name, self.args = op_name(ctx), op_arguments(ctx)
         self.shape, self.dtype = tuple(shape), dtype_name(dtype)
         self.uses = 0
-        self.module = None
+        self.module: str | None = None
 
 
 class TensorNode:
@@ -152,11 +153,12 @@ class TensorNode:
 
     __slots__ = ("id", "tensor", "kind", "name", "shape", "dtype", "uses", "module")
 
-    def __init__(self, node_id, tensor, kind, name, shape, dtype):
+    def __init__(self, node_id: str, tensor: Any, kind: str, name: Any, shape: Any,
+                 dtype: Any) -> None:
         self.id, self.tensor, self.kind, self.name = node_id, tensor, kind, name
         self.shape, self.dtype = tuple(shape), dtype_name(dtype)
         self.uses = 0
-        self.module = None
+        self.module: str | None = None
 
 
 class Edge:
@@ -165,14 +167,14 @@ class Edge:
 
     __slots__ = ("src", "dst", "ctx", "position")
 
-    def __init__(self, src, dst, ctx, position):
+    def __init__(self, src: Any, dst: Any, ctx: Any, position: Any) -> None:
         self.src, self.dst, self.ctx, self.position = src, dst, ctx, position
 
 
 class GraphModel:
     """Op nodes, tensor nodes and edges of one graph, in deterministic order."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.ops: list[OpNode] = []
         self.tensors: list[TensorNode] = []
         self.edges: list[Edge] = []
@@ -185,7 +187,7 @@ class GraphModel:
         return {(e.ctx, e.position): i for i, e in enumerate(self.edges) if e.ctx is not None}
 
 
-def normalise_names(params, caller: str) -> dict:
+def normalise_names(params: Any, caller: str) -> dict:
     """A dict or an iterable of (name, tensor) pairs -> {id(tensor): name}."""
     if params is None:
         return {}
@@ -207,7 +209,8 @@ def normalise_names(params, caller: str) -> dict:
     return names
 
 
-def build(root, names: dict | None = None, output_shape=None, output_dtype=None) -> GraphModel:
+def build(root: Any, names: dict | None = None, output_shape: Any = None,
+          output_dtype: Any = None) -> GraphModel:
     """Walk the graph that produced `root` (a Tensor, or a Context with the output's shape
     and dtype given) and return its GraphModel. A graph that backward() freed keeps its
     structure (only the saved arrays are gone), so it is drawn the same."""
@@ -261,7 +264,7 @@ def build(root, names: dict | None = None, output_shape=None, output_dtype=None)
     return model
 
 
-def assign_modules(model: GraphModel, module, names: dict) -> dict:
+def assign_modules(model: GraphModel, module: Any, names: dict) -> dict:
     """Put ops and parameters into module clusters; returns {path: type name} of the modules.
 
     An op recorded under `viz.record_modules` belongs to the module that was running when it
@@ -314,7 +317,7 @@ def collapse_modules(model: GraphModel, types: dict) -> GraphModel:
         return model
     merged = GraphModel()
     merged.output, merged.tensors = model.output, model.tensors
-    replacement = {}
+    replacement: dict[str, OpNode] = {}
     for op in model.ops:
         if op.module is None:
             merged.ops.append(op)

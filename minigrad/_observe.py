@@ -6,6 +6,7 @@ on entry and unsubscribes on exit: `run_backward` then tells it about each node 
 grad)`). Several observers may be active; each sees every event, earlier ones first. With
 none subscribed backward pays nothing.
 """
+from typing import Any, Literal, Self
 from .hooks import TOOLS
 from .tensor import Tensor
 
@@ -13,22 +14,24 @@ from .tensor import Tensor
 class BackwardObserver:
     """Base class: a context manager that observes every backward() run inside it."""
 
-    def __enter__(self):
+    _subscription: Any                  # a TOOLS RemovableHandle while recording, else None
+
+    def __enter__(self) -> Self:
         if getattr(self, "_subscription", None) is not None:
             raise RuntimeError(f"{type(self).__name__}: this object is already recording; "
                                "use a new one for a nested block")
         self._subscription = TOOLS.subscribe(self)
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: Any) -> Literal[False]:
         self._subscription.remove()
         self._subscription = None
         return False
 
-    def visit(self, node, grad):
+    def visit(self, node: Any, grad: Any) -> None:
         """Called before `node.backward` runs, with the summed gradient of its output."""
 
-    def contribute(self, node, tensor, grad):
+    def contribute(self, node: Any, tensor: Any, grad: Any) -> None:
         """Called for each gradient `node` sends to its input `tensor`."""
 
 

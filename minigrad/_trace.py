@@ -51,7 +51,8 @@ class Send:
 
     __slots__ = ("position", "target", "grad", "running", "leaf", "edge", "received", "uses")
 
-    def __init__(self, position, target, grad, running, leaf, edge, received, uses):
+    def __init__(self, position: Any, target: Any, grad: Any, running: Any, leaf: Any,
+                 edge: Any, received: Any, uses: Any) -> None:
         self.position, self.target, self.grad = position, target, grad
         self.running, self.leaf, self.edge = running, leaf, edge
         self.received, self.uses = received, uses     # contributions in so far / expected
@@ -61,13 +62,14 @@ class TraceStep:
     """One node's backward: `op` (its graph node), `upstream`, `local` (the elementwise local
     derivative per input position, for elementwise ops), `rule`, `sends`."""
 
-    def __init__(self, index, model, op, upstream, local, rule):
+    def __init__(self, index: Any, model: Any, op: Any, upstream: Any, local: Any,
+                 rule: Any) -> None:
         self.index, self.model, self.op = index, model, op
         self.upstream, self.local, self.rule = upstream, local, rule
         self.sends: list[Send] = []
 
 
-def _local_derivatives(node, grad, op) -> dict | None:
+def _local_derivatives(node: Any, grad: Any, op: Any) -> dict | None:
     """For an elementwise op without broadcasting: its backward applied to ones, i.e.
     d out / d input per element (computed on the side, before the real backward)."""
     if node.name not in _ELEMENTWISE:
@@ -90,7 +92,7 @@ class BackwardTrace(BackwardObserver):
     """Records every backward step inside its `with` block; `print(trace)` to read it,
     `trace.steps` for the data, `trace.frames()` for one DOT picture per step."""
 
-    def __init__(self, names: dict | None = None, max_elements: int = 9):
+    def __init__(self, names: dict | None = None, max_elements: int = 9) -> None:
         self.steps: list[TraceStep] = []
         self.max_elements = max_elements
         self._names = {key: name for key, (name, _) in (names or {}).items()}
@@ -100,7 +102,7 @@ class BackwardTrace(BackwardObserver):
         self._received: dict = {}
 
     # --- observer protocol --------------------------------------------------------------
-    def visit(self, node, grad):
+    def visit(self, node: Any, grad: Any) -> None:
         model = self._model
         if model is None or node not in model.op_of or model.op_of[node].id == "op0":
             # the first node of a backward() call: the whole graph is still intact
@@ -113,7 +115,7 @@ class BackwardTrace(BackwardObserver):
         self.steps.append(TraceStep(len(self.steps) + 1, model, op, np.array(grad, copy=True),
                                     local, rule))
 
-    def contribute(self, node, tensor, grad):
+    def contribute(self, node: Any, tensor: Any, grad: Any) -> None:
         step = self.steps[-1]
         taken = {send.position for send in step.sends}
         position = next(i for i, t in enumerate(node.inputs) if t is tensor and i not in taken)
@@ -134,14 +136,14 @@ class BackwardTrace(BackwardObserver):
                                self._running[key].copy(), leaf,
                                self._edges.get((node, position)), self._received[key], uses))
 
-    def _leaf_id(self, tensor) -> str:
+    def _leaf_id(self, tensor: Any) -> str:
         for node in self._model.tensors:
             if node.tensor is tensor:
                 return f"{node.kind} {node.id}"
         return "leaf"
 
     # --- reading ------------------------------------------------------------------------
-    def _array(self, array) -> str:
+    def _array(self, array: Any) -> str:
         return _graph.format_array(array, self.max_elements)
 
     def __str__(self) -> str:
@@ -206,7 +208,7 @@ class BackwardTrace(BackwardObserver):
         return frames
 
 
-def trace_backward(*tensors, max_elements: int = 9, **named) -> BackwardTrace:
+def trace_backward(*tensors: Any, max_elements: int = 9, **named: Any) -> BackwardTrace:
     """A context manager recording each step of every backward() inside it.
 
         with mg.inspect.trace_backward(x=x, w=w) as trace:

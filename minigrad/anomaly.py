@@ -18,6 +18,7 @@ reported at the first recorded op that consumes it. An Inf that enters on purpos
 mask, -inf padding of max pooling, a scalar argument such as `mg.where(mask, x, -np.inf)`) is
 not an anomaly; the NaN it may lead to (inf - inf) is.
 """
+from typing import Any, Literal
 import contextlib
 import linecache
 import os
@@ -42,10 +43,10 @@ class CreationSite(tuple):
 
     __slots__ = ()
 
-    def __new__(cls, filename: str, lineno: int, function: str, line: str):
+    def __new__(cls, filename: str, lineno: int, function: str, line: str) -> "CreationSite":
         return super().__new__(cls, (filename, lineno, function, line))
 
-    def __str__(self):
+    def __str__(self) -> str:
         filename, lineno, function, line = self
         text = f"{filename}:{lineno} in {function}"
         return f"{text}: {line}" if line else text
@@ -81,7 +82,7 @@ def _creation_site(library_dirs: tuple) -> CreationSite | None:
     return CreationSite(code.co_filename, frame.f_lineno, code.co_name, line)
 
 
-def _describe(array) -> str:
+def _describe(array: Any) -> str:
     """'NaN', 'Inf' or 'NaN and Inf', with how many of the elements."""
     xp = array_module(array)
     nan = int(xp.isnan(array).sum())
@@ -90,24 +91,24 @@ def _describe(array) -> str:
     return f"{kinds} ({nan + inf} of {array.size} elements)"
 
 
-def _finite(array) -> bool:
+def _finite(array: Any) -> bool:
     if not hasattr(array, "dtype"):
         array = np.asarray(array)
     return array.dtype.kind not in "fc" or bool(array_module(array).isfinite(array).all())
 
 
-def creation_site(node) -> "CreationSite | None":
+def creation_site(node: Any) -> "CreationSite | None":
     """Where the user's code created the op of graph node `node` (e.g. `y.grad_fn`), when
     it was recorded inside `detect_anomaly()`; None otherwise."""
     return _SITES.get(node)
 
 
-def _where(ctx) -> str:
+def _where(ctx: Any) -> str:
     site = _SITES.get(ctx)
     return f"created at {site}" if site is not None else "created outside detect_anomaly"
 
 
-def _origin(tensor) -> str:
+def _origin(tensor: Any) -> str:
     if tensor.grad_fn is not None:
         return f"made by {tensor.grad_fn.name} before detect_anomaly was entered"
     if tensor.requires_grad:
@@ -119,16 +120,16 @@ class _AnomalyTool:
     """Subscribed to the core while a detect_anomaly block is open: remembers creation sites
     and checks every op's output (record) and every gradient (visit, contribute)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.library_dirs = _library_dirs()
 
-    def record(self, ctx, result):
+    def record(self, ctx: Any, result: Any) -> None:
         if result.grad_fn is None:            # not in the graph: nothing to check
             return
         _SITES[ctx] = _creation_site(self.library_dirs)
         _check_output(ctx, result.data)
 
-    def visit(self, node, grad):
+    def visit(self, node: Any, grad: Any) -> None:
         if not _finite(grad):
             raise RuntimeError(
                 f"detect_anomaly: the gradient reaching {node.name} ({_where(node)}) holds "
@@ -136,7 +137,7 @@ class _AnomalyTool:
                 "uses, or the gradient given to backward() — a sum that overflowed, or a bad "
                 "gradient= argument; scale the loss down or check gradient=")
 
-    def contribute(self, node, tensor, grad):
+    def contribute(self, node: Any, tensor: Any, grad: Any) -> None:
         if not _finite(grad):
             position = next((i for i, t in enumerate(node.inputs) if t is tensor), "?")
             raise RuntimeError(
@@ -155,17 +156,17 @@ class detect_anomaly(contextlib.ContextDecorator):
     use it to debug, not to train. Nesting is allowed.
     """
 
-    def _recreate_cm(self):
+    def _recreate_cm(self) -> "detect_anomaly":
         return type(self)()          # a fresh instance per decorated call, so calls may nest
 
-    def __enter__(self):
+    def __enter__(self) -> "detect_anomaly":
         global _DEPTH, _SUBSCRIPTION
         if _DEPTH == 0:
             _SUBSCRIPTION = TOOLS.subscribe(_AnomalyTool())
         _DEPTH += 1
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: Any) -> Literal[False]:
         global _DEPTH, _SUBSCRIPTION
         _DEPTH -= 1
         if _DEPTH == 0:
@@ -174,10 +175,10 @@ class detect_anomaly(contextlib.ContextDecorator):
         return False
 
 
-_SUBSCRIPTION = None
+_SUBSCRIPTION: Any = None          # the TOOLS RemovableHandle while detection is on
 
 
-def _check_output(ctx, out) -> None:
+def _check_output(ctx: Any, out: Any) -> None:
     """Raise when a recorded op's output holds a NaN/Inf that the op itself made."""
     if _finite(out):
         return
@@ -200,12 +201,12 @@ def _check_output(ctx, out) -> None:
                "(e.g. log of 0, division by 0, exp overflow)")
 
 
-def _raise(ctx, out, cause):
+def _raise(ctx: Any, out: Any, cause: Any) -> None:
     raise RuntimeError(f"detect_anomaly: {ctx.name} produced {_describe(out)} in forward, "
                        f"output shape {tuple(out.shape)}, {_where(ctx)}{cause}")
 
 
-def _has(array, test: str) -> bool:
+def _has(array: Any, test: str) -> bool:
     """Does a floating `array` hold any element for which xp.<test> (isnan, isinf) is true?"""
     return array.dtype.kind in "fc" and bool(getattr(array_module(array), test)(array).any())
 

@@ -14,7 +14,7 @@
 Both are opt-in: they install a backward observer for the `with` block only; outside it
 backward does no extra work. Keyword arguments name tensors in the printed text.
 """
-from typing import NamedTuple
+from typing import Any, Iterator, NamedTuple
 
 import numpy as np
 
@@ -41,13 +41,13 @@ class GradientLedger(BackwardObserver):
     to `t.grad` (for a leaf). Recording no tensors in particular records every leaf.
     """
 
-    def __init__(self, tensors: dict | None = None):
+    def __init__(self, tensors: dict | None = None) -> None:
         self._every_leaf = not tensors
         self._names = {key: name for key, (name, _) in (tensors or {}).items()}
         self._tensors = {key: tensor for key, (_, tensor) in (tensors or {}).items()}
         self._entries: dict = {key: [] for key in self._tensors}
 
-    def contribute(self, node, tensor, grad):
+    def contribute(self, node: Any, tensor: Any, grad: Any) -> None:
         key = id(tensor)
         if key not in self._entries:
             if not self._every_leaf or tensor.grad_fn is not None:
@@ -57,29 +57,29 @@ class GradientLedger(BackwardObserver):
             self._entries[key] = []
         self._entries[key].append(Contribution(_graph.op_name(node), np.array(grad, copy=True)))
 
-    def _key(self, tensor) -> int:
+    def _key(self, tensor: Any) -> int:
         if id(tensor) not in self._entries:
             shape = getattr(tensor, "shape", None)
             raise KeyError(f"GradientLedger: this tensor (shape {shape}) was not recorded; pass "
                            "it to record_contributions(...) (or pass none to record every leaf)")
         return id(tensor)
 
-    def __getitem__(self, tensor) -> list:
+    def __getitem__(self, tensor: Any) -> list:
         return list(self._entries[self._key(tensor)])
 
-    def __contains__(self, tensor) -> bool:
+    def __contains__(self, tensor: Any) -> bool:
         return id(tensor) in self._entries
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         return iter(self._tensors[key] for key in self._entries)
 
-    def name(self, tensor) -> str:
+    def name(self, tensor: Any) -> str:
         return self._names[self._key(tensor)]
 
-    def total(self, tensor) -> np.ndarray:
+    def total(self, tensor: Any) -> np.ndarray:
         """The sum of the contributions (zeros when none arrived)."""
         key = self._key(tensor)
         total = np.zeros(self._tensors[key].shape, dtype=self._tensors[key].dtype)
@@ -111,7 +111,7 @@ class GradientLedger(BackwardObserver):
     __repr__ = __str__
 
 
-def record_contributions(*tensors, **named) -> GradientLedger:
+def record_contributions(*tensors: Any, **named: Any) -> GradientLedger:
     """A context manager that keeps every gradient contribution backward sends to `tensors`.
 
         with mg.inspect.record_contributions(w=kernel) as ledger:

@@ -13,6 +13,7 @@ a red border, red edges and `used kx` on its label — weight sharing is visible
 The graph can be drawn before or after `backward()`, which frees only the arrays ops saved:
 draw after it for `show_grads=True`, which adds each leaf's gradient statistics.
 """
+from typing import Any, Callable, Iterator
 import contextlib
 import shutil
 
@@ -67,7 +68,7 @@ def _style(kind: str, reused: bool, extra: dict | None) -> str:
     return text
 
 
-def _grad_line(tensor) -> str:
+def _grad_line(tensor: Any) -> str:
     grad = tensor.grad
     if grad is None:
         return "grad: None"
@@ -78,7 +79,7 @@ def _grad_line(tensor) -> str:
             f" mean={_graph.format_number(float(array.mean()))}")
 
 
-def _op_label(op, show_shapes: bool) -> list:
+def _op_label(op: Any, show_shapes: bool) -> list:
     args = op.args
     if show_shapes and args == str(op.shape):     # reshape/expand: the shape line says it
         args = ""
@@ -90,7 +91,7 @@ def _op_label(op, show_shapes: bool) -> list:
     return lines
 
 
-def _tensor_label(node, show_shapes: bool, show_grads: bool) -> list:
+def _tensor_label(node: Any, show_shapes: bool, show_grads: bool) -> list:
     title = node.name or _TITLES[node.kind]
     tensor = node.tensor
     if node.kind == "output" and tensor is not None and tensor.data.size == 1:
@@ -105,7 +106,8 @@ def _tensor_label(node, show_shapes: bool, show_grads: bool) -> list:
     return lines
 
 
-def render(model, show_shapes: bool = True, show_grads: bool = False, max_depth=None,
+def render(model: Any, show_shapes: bool = True, show_grads: bool = False,
+           max_depth: int | None = None,
            modules: dict | None = None, node_extra: dict | None = None,
            label_extra: dict | None = None, edge_extra: dict | None = None,
            title: str | None = None) -> str:
@@ -158,7 +160,8 @@ def render(model, show_shapes: bool = True, show_grads: bool = False, max_depth=
     return "\n".join(out) + "\n"
 
 
-def _cut_marker(model, visible: set, hidden: int, max_depth) -> list:
+def _cut_marker(model: Any, visible: set, hidden: int,
+                max_depth: int | None) -> list:
     """One '... N more nodes' note with a dashed edge into each shown op with hidden inputs."""
     label = f"... {hidden} more nodes\n(depth >= {max_depth} from the output)"
     lines = [f"  more [label={_quote(label)}, {_attributes(_STYLES['more'])}];"]
@@ -200,7 +203,8 @@ def _clusters(members: dict, types: dict, statements: dict) -> list:
     return lines
 
 
-def to_dot(y, params=None, show_shapes: bool = True, show_grads: bool = False, model=None,
+def to_dot(y: Any, params: Any = None, show_shapes: bool = True, show_grads: bool = False,
+           model: Any = None,
            group_by_module: bool = True, max_depth: int | None = None,
            collapse_modules: bool = False) -> str:
     """DOT text of the graph that produced `y`; needs no Graphviz.
@@ -249,7 +253,7 @@ def to_dot(y, params=None, show_shapes: bool = True, show_grads: bool = False, m
                   label_extra=labels)
 
 
-def draw_graph(y, **kwargs):
+def draw_graph(y: Any, **kwargs: Any) -> Any:
     """`to_dot(y, **kwargs)` as a `graphviz.Digraph`: `.render("graph", format="svg")`, or
     display it inline in Jupyter. Needs the `graphviz` package and Graphviz's `dot` program."""
     try:
@@ -269,7 +273,7 @@ def draw_graph(y, **kwargs):
 
 
 @contextlib.contextmanager
-def record_modules(model):
+def record_modules(model: Any) -> Iterator[Any]:
     """Remember, for every op created inside the block, which submodule of `model` was
     running; `to_dot(y, model=model)` then clusters ops by the module that made them.
 
@@ -281,7 +285,8 @@ def record_modules(model):
     whose `named_modules()` yields objects with `register_forward_pre_hook` and
     `register_forward_hook`, such as nn.Module); all are removed when the block ends.
     """
-    stack, handles = [], []
+    stack: list = []
+    handles: list = []
     recorder = _ModuleRecorder(stack)
     for path, module in model.named_modules():
         handles.append(module.register_forward_pre_hook(_enter_module(path, stack, recorder)))
@@ -295,7 +300,7 @@ def record_modules(model):
         recorder.origin.clear()
 
 
-def _is_data(value) -> bool:
+def _is_data(value: Any) -> bool:
     """A Tensor outside the graph: no grad_fn and no gradient wanted (the user's input)."""
     return isinstance(value, Tensor) and value.grad_fn is None and not value.requires_grad
 
@@ -306,18 +311,18 @@ class _ModuleRecorder:
     no gradient): a graph op fed by their result is drawn fed by that input instead, so the
     picture shows the user's (N, C, H, W) tensor, not an internal array."""
 
-    def __init__(self, stack: list):
+    def __init__(self, stack: list) -> None:
         self.stack = stack
         self.origin: dict = {}          # id(tensor made outside the graph) -> (it, the module input)
 
-    def add_source(self, tensor) -> None:
+    def add_source(self, tensor: Any) -> None:
         self.origin.setdefault(id(tensor), (tensor, tensor))
 
-    def _source_of(self, value):
+    def _source_of(self, value: Any) -> Any:
         entry = self.origin.get(id(value)) if _is_data(value) else None
         return entry[1] if entry is not None and entry[0] is value else None
 
-    def record(self, ctx, result):
+    def record(self, ctx: Any, result: Any) -> None:
         if result.grad_fn is None:
             sources = {id(s): s for s in map(self._source_of, ctx.inputs) if s is not None}
             if len(sources) == 1:
@@ -332,8 +337,9 @@ class _ModuleRecorder:
             _graph.SHOWN_INPUTS[ctx] = shown
 
 
-def _enter_module(path: str, stack: list, recorder: _ModuleRecorder):
-    def pre_hook(module, args):
+def _enter_module(path: str, stack: list,
+                  recorder: _ModuleRecorder) -> Callable[[Any, Any], None]:
+    def pre_hook(module: Any, args: Any) -> None:
         stack.append(path)
         for arg in args:
             if _is_data(arg):
@@ -341,8 +347,8 @@ def _enter_module(path: str, stack: list, recorder: _ModuleRecorder):
     return pre_hook
 
 
-def _leave_module(path: str, stack: list):
-    def hook(module, args, output):
+def _leave_module(path: str, stack: list) -> Callable[[Any, Any, Any], None]:
+    def hook(module: Any, args: Any, output: Any) -> None:
         while stack:                      # also drops entries of submodules that raised
             if stack.pop() == path:
                 break

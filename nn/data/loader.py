@@ -6,7 +6,7 @@ a resumed run continue it). `num_workers=N` loads the batches in N worker proces
 `nn.data.worker`); the batches and their order are the same as with `num_workers=0`.
 """
 import numbers
-from typing import Any
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -23,11 +23,11 @@ class _Fetch:
     fancy-indexing gather per tensor (a ready batch) instead of N items + np.stack.
     A module-level class, so worker processes started with 'spawn' can receive it."""
 
-    def __init__(self, dataset, gather: bool):
+    def __init__(self, dataset: Any, gather: bool) -> None:
         self.dataset = dataset
         self.gather = gather
 
-    def __call__(self, indices):
+    def __call__(self, indices: Any) -> list[Any]:
         if self.gather:
             return [Tensor(t.data[np.asarray(indices, dtype=np.int64)])
                     for t in self.dataset.tensors]
@@ -37,11 +37,11 @@ class _Fetch:
 class _GatheredCollate:
     """The fast path's batch is already collated."""
 
-    def __call__(self, batch):
+    def __call__(self, batch: Any) -> Any:
         return batch
 
 
-def _check_count(value, name: str, low: int, hint: str = "") -> int:
+def _check_count(value: Any, name: str, low: int, hint: str = "") -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
         raise ValueError(f"DataLoader: {name} must be an int >= {low}, got {value!r}{hint}")
     return int(value)
@@ -83,13 +83,24 @@ class DataLoader:
     batch_sampler: Any
     drop_last: bool
     generator: Any
+    num_workers: int
+    collate_fn: Callable[[Any], Any]
+    pin_memory: bool
+    timeout: float
+    worker_init_fn: Callable[[int], Any] | None
+    multiprocessing_context: Any
+    prefetch_factor: Any
+    persistent_workers: bool
+    _pool: WorkerPool | None
 
-    def __init__(self, dataset, batch_size: int = 1, shuffle: bool | None = None,
-                 sampler=None, batch_sampler=None, num_workers: int = 0, collate_fn=None,
+    def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool | None = None,
+                 sampler: Any = None, batch_sampler: Any = None, num_workers: int = 0,
+                 collate_fn: Callable[[Any], Any] | None = None,
                  pin_memory: bool = False, drop_last: bool = False, timeout: float = 0,
-                 worker_init_fn=None, multiprocessing_context=None, generator=None, *,
+                 worker_init_fn: Callable[[int], Any] | None = None,
+                 multiprocessing_context: Any = None, generator: Any = None, *,
                  prefetch_factor: int | None = None, persistent_workers: bool = False,
-                 pin_memory_device: str = "", in_order: bool = True):
+                 pin_memory_device: str = "", in_order: bool = True) -> None:
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(f"DataLoader: dataset must define __len__ and __getitem__, got "
                             f"{type(dataset).__name__}; wrap arrays in nn.data.TensorDataset")
@@ -179,20 +190,21 @@ class DataLoader:
         return [order[start:start + self.batch_size].tolist()
                 for start in range(0, stop, self.batch_size)]
 
-    def _fetch_and_collate(self):
+    def _fetch_and_collate(self) -> tuple[_Fetch, Callable[[Any], Any]]:
         gather = (type(self.dataset).__getitem__ is TensorDataset.__getitem__
                   and self.collate_fn is default_collate)
         # gather: not for subclasses that override __getitem__, e.g. to transform samples
         return _Fetch(self.dataset, gather), (_GatheredCollate() if gather else self.collate_fn)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         batches = self._index_batches()
         fetch, collate = self._fetch_and_collate()
         if self.num_workers == 0:
             return (collate(fetch(indices)) for indices in batches)
         return self._from_workers(batches, fetch, collate)
 
-    def _from_workers(self, batches, fetch, collate):
+    def _from_workers(self, batches: list[Any], fetch: _Fetch,
+                      collate: Callable[[Any], Any]) -> Iterator[Any]:
         pool = self._pool
         if pool is None or not pool.alive:
             seed = int(mg.random.generator().integers(2 ** 62))
@@ -211,12 +223,12 @@ class DataLoader:
             if not (keep and self.persistent_workers):
                 pool.shutdown()
 
-    def __del__(self):
+    def __del__(self) -> None:
         pool = getattr(self, "_pool", None)
         if pool is not None:
             pool.shutdown()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"DataLoader({self.dataset!r}, batch_size={self.batch_size}, "
                 f"shuffle={self.shuffle}, drop_last={self.drop_last}, "
                 f"num_workers={self.num_workers})")

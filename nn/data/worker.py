@@ -13,7 +13,7 @@ import queue
 import random
 import signal
 import traceback
-from typing import Any
+from typing import Any, Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,10 +33,10 @@ class WorkerInfo:
     dataset: object
 
 
-_worker_info = None
+_worker_info: "WorkerInfo | None" = None
 
 
-def get_worker_info():
+def get_worker_info() -> WorkerInfo | None:
     """Inside a DataLoader worker: its WorkerInfo (id, num_workers, seed, dataset) -- e.g. to
     split an expensive resource per worker. In the main process: None."""
     return _worker_info
@@ -45,13 +45,13 @@ def get_worker_info():
 class WorkerError:
     """A failure inside a worker, carried back to the main process to be re-raised there."""
 
-    def __init__(self, worker_id: int, batch: int, index, error: BaseException):
+    def __init__(self, worker_id: int, batch: int, index: int | None, error: BaseException) -> None:
         self.worker_id, self.batch, self.index = worker_id, batch, index
         self.kind = type(error)
         self.message = str(error)
         self.traceback = "".join(traceback.format_exception(error))
 
-    def reraise(self):
+    def reraise(self) -> None:
         where = f"sample index {self.index}" if self.index is not None else "collate_fn"
         message = (f"DataLoader worker {self.worker_id} failed on batch {self.batch} "
                    f"({where}): {self.kind.__name__}: {self.message}\n"
@@ -68,11 +68,12 @@ class WorkerError:
 class _PlainMessage(str):
     """A str whose repr is itself, so str(KeyError(m)) shows m readably."""
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return str(self)
 
 
-def _load_batch(fetch, collate, indices, worker_id, batch):
+def _load_batch(fetch: Callable[[Any], Any], collate: Callable[[Any], Any], indices: Any,
+                worker_id: int, batch: int) -> Any:
     """fetch + collate one batch; a failure becomes a WorkerError naming the sample index."""
     try:
         samples = fetch(indices)
@@ -84,7 +85,7 @@ def _load_batch(fetch, collate, indices, worker_id, batch):
         return WorkerError(worker_id, batch, None, error)
 
 
-def _failing_index(fetch, indices):
+def _failing_index(fetch: Callable[[Any], Any], indices: Any) -> int | None:
     """Which sample of a failed batch raised (retried one by one); None if none alone does."""
     for i in indices:
         try:
@@ -94,8 +95,9 @@ def _failing_index(fetch, indices):
     return None
 
 
-def _worker_loop(fetch, collate, tasks, results, worker_id, num_workers, seed, dataset,
-                 worker_init_fn):
+def _worker_loop(fetch: Callable[[Any], Any], collate: Callable[[Any], Any], tasks: Any,
+                 results: Any, worker_id: int, num_workers: int, seed: int, dataset: Any,
+                 worker_init_fn: Callable[[int], Any] | None) -> None:
     """Body of one worker process: load the batches sent on `tasks` until None arrives."""
     global _worker_info
     signal.signal(signal.SIGINT, signal.SIG_IGN)        # Ctrl-C is the main process's job
@@ -121,8 +123,9 @@ def _worker_loop(fetch, collate, tasks, results, worker_id, num_workers, seed, d
 class WorkerPool:
     """N worker processes with one task queue each and one shared result queue."""
 
-    def __init__(self, fetch, collate, dataset, num_workers: int, seed: int, worker_init_fn,
-                 context, timeout: float):
+    def __init__(self, fetch: Callable[[Any], Any], collate: Callable[[Any], Any], dataset: Any,
+                 num_workers: int, seed: int, worker_init_fn: Callable[[int], Any] | None,
+                 context: Any, timeout: float) -> None:
         ctx: Any = multiprocessing.get_context(context) if isinstance(context, (str, type(None))) \
             else context
         self.timeout = timeout
@@ -142,7 +145,7 @@ class WorkerPool:
             self.shutdown()
             raise
 
-    def run_epoch(self, batches_of_indices, prefetch: int):
+    def run_epoch(self, batches_of_indices: list[Any], prefetch: int) -> Iterator[Any]:
         """Yield the collated batches in order, keeping `prefetch` batches per worker queued."""
         self.epoch += 1
         epoch, n = self.epoch, len(self.processes)
@@ -175,7 +178,7 @@ class WorkerPool:
                 result.reraise()
             yield result
 
-    def _receive(self):
+    def _receive(self) -> Any:
         waited = 0.0
         while True:
             try:

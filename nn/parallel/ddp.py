@@ -13,6 +13,7 @@ gradient into its bucket and starts the bucket's non-blocking all-reduce as soon
 bucket is complete, so communication overlaps the rest of backward.
 """
 import contextlib
+from typing import Any, Callable, Iterator
 
 import minigrad as mg
 from minigrad import Tensor
@@ -38,8 +39,8 @@ class DistributedDataParallel(Module):
     the module's; `ddp.module` is the wrapped model (save `ddp.module.state_dict()`).
     """
 
-    def __init__(self, module: Module, comm=None, bucket_cap_mb: float = 25.0,
-                 find_unused_parameters: bool = False, broadcast_buffers: bool = True):
+    def __init__(self, module: Module, comm: Any = None, bucket_cap_mb: float = 25.0,
+                 find_unused_parameters: bool = False, broadcast_buffers: bool = True) -> None:
         super().__init__()
         if not isinstance(module, Module):
             raise TypeError(f"DistributedDataParallel: module must be an nn.Module, got "
@@ -71,11 +72,11 @@ class DistributedDataParallel(Module):
         self._hook_handles = [param.register_post_accumulate_grad_hook(self._hook_for(i))
                               for i, (_, param) in enumerate(named)]
 
-    def _hook_for(self, index: int):
+    def _hook_for(self, index: int) -> Callable[[Tensor], None]:
         reducer = self._reducer
         return lambda param: reducer.mark_ready(index)
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         if self.training and self.broadcast_buffers:
             buffers = list(self.module.buffers())
             if buffers:
@@ -100,7 +101,7 @@ class DistributedDataParallel(Module):
         return output
 
     @contextlib.contextmanager
-    def no_sync(self):
+    def no_sync(self) -> Iterator[None]:
         """Accumulate gradients locally (no communication) for forwards run inside; the first
         backward after a forward outside averages everything accumulated, as in PyTorch."""
         previous = self.require_backward_grad_sync
@@ -124,7 +125,7 @@ class DistributedDataParallel(Module):
 DDP = DistributedDataParallel
 
 
-def _check_same_model(comm, module: Module) -> None:
+def _check_same_model(comm: Any, module: Module) -> None:
     """Raise on every rank, naming the first difference, unless every rank's module has the
     same parameter and buffer names, shapes and dtypes (else the broadcast would mismatch)."""
     entries = [("parameter", name, tuple(t.shape), str(t.dtype))
@@ -147,14 +148,14 @@ def _check_same_model(comm, module: Module) -> None:
                     f"rank {other_rank} has {len(other)}); build the same model on every rank")
 
 
-def _describe(entry) -> str:
+def _describe(entry: Any) -> str:
     if entry is None:
         return "missing"
     kind, name, shape, dtype = entry
     return f"{kind} {name!r} of shape {shape} ({dtype})"
 
 
-def _broadcast(tensors: list, comm) -> None:
+def _broadcast(tensors: list[Tensor], comm: Any) -> None:
     """Copy rank 0's values of `tensors` into every rank's, in place."""
     for tensor in tensors:
         data = tensor.data
@@ -166,7 +167,7 @@ def _broadcast(tensors: list, comm) -> None:
             data[...] = contiguous
 
 
-def _leaves_reached(output) -> set:
+def _leaves_reached(output: Any) -> set[Any]:
     """ids of the leaf tensors that backward from `output` (Tensors in nested tuples, lists,
     dicts) would give a gradient, found by walking the recorded graph."""
     roots, stack = [], [output]

@@ -7,6 +7,8 @@ mean and variance of the whole global batch: the result equals BatchNorm2D on on
 with all ranks' samples. The reduction is a differentiable op (`all_reduce_sum`): its
 backward all-reduces the gradient, which gives exactly the global-batch gradient.
 """
+from typing import Any
+
 import numpy as np
 
 import minigrad as mg
@@ -25,25 +27,25 @@ class AllReduceSum(mg.Function):
     """
 
     @staticmethod
-    def forward(ctx, x: np.ndarray, comm) -> np.ndarray:
+    def forward(ctx: Any, x: np.ndarray, comm: Any) -> np.ndarray:
         ctx.comm = comm
         return _allreduce(x, comm)
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> tuple[Any, None]:
         if isinstance(grad, Tensor):          # create_graph: the same op, recorded
             return AllReduceSum.apply(grad, ctx.comm), None
         return _allreduce(grad, ctx.comm), None
 
 
-def _allreduce(array: np.ndarray, comm) -> np.ndarray:
+def _allreduce(array: np.ndarray, comm: Any) -> np.ndarray:
     array = np.ascontiguousarray(array)
     out = np.empty_like(array)
     comm.Allreduce(array, out, op=mpi().SUM)
     return out
 
 
-def all_reduce_sum(x: Tensor, comm=None) -> Tensor:
+def all_reduce_sum(x: Tensor, comm: Any = None) -> Tensor:
     """Differentiable sum of `x` over the ranks (shapes must match on every rank)."""
     if not isinstance(x, Tensor):
         raise TypeError(f"all_reduce_sum: x must be a Tensor, got {type(x).__name__}")
@@ -65,7 +67,8 @@ class SyncBatchNorm2D(BatchNorm2D):
     """
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, comm=None):
+                 affine: bool = True, track_running_stats: bool = True,
+                 comm: Any = None) -> None:
         super().__init__(num_features, eps, momentum, affine, track_running_stats)
         self.comm = comm
 
@@ -99,7 +102,7 @@ class SyncBatchNorm2D(BatchNorm2D):
         return out
 
     @classmethod
-    def convert_sync_batchnorm(cls, module: Module, comm=None) -> Module:
+    def convert_sync_batchnorm(cls, module: Module, comm: Any = None) -> Module:
         """Replace every BatchNorm2D in `module` (in place; returns it, or the replacement
         when `module` itself is one) by a SyncBatchNorm2D with the same state."""
         if type(module) is BatchNorm2D:

@@ -5,13 +5,15 @@ on 2 processes with `mpiexec -n 2 python script.py`; run alone (`python script.p
 world has one rank and everything still works.
 """
 import sys
+from types import ModuleType, TracebackType
+from typing import Any, Callable
 
 INSTALL_HINT = 'pip install "minigrad[distributed]" (it brings mpi4py and Open MPI)'
 
-_state = {"comm": None, "excepthook_installed": False}
+_state: dict[str, Any] = {"comm": None, "excepthook_installed": False}
 
 
-def mpi():
+def mpi() -> ModuleType:
     """The `mpi4py.MPI` module, or ImportError naming the extra to install."""
     try:
         from mpi4py import MPI
@@ -21,7 +23,7 @@ def mpi():
     return MPI
 
 
-def init(comm=None) -> None:
+def init(comm: Any = None) -> None:
     """Join the job: use `comm` (default MPI.COMM_WORLD) for rank/world_size/barrier and as
     the default communicator of DistributedDataParallel, SyncBatchNorm2D, DistributedSampler.
 
@@ -50,7 +52,7 @@ def is_initialized() -> bool:
     return _state["comm"] is not None
 
 
-def get_comm(comm=None):
+def get_comm(comm: Any = None) -> Any:
     """`comm` if given, else the communicator of init() (initialising on first use).
     Either way an uncaught exception will abort the whole job, as after init()."""
     if comm is not None:
@@ -65,25 +67,26 @@ def get_comm(comm=None):
     return _state["comm"]
 
 
-def rank(comm=None) -> int:
+def rank(comm: Any = None) -> int:
     """This process's rank, 0 .. world_size() - 1 (0 when run without mpiexec)."""
     return get_comm(comm).Get_rank()
 
 
-def world_size(comm=None) -> int:
+def world_size(comm: Any = None) -> int:
     """The number of processes in the job (1 when run without mpiexec)."""
     return get_comm(comm).Get_size()
 
 
-def barrier(comm=None) -> None:
+def barrier(comm: Any = None) -> None:
     """Wait until every rank reaches this call."""
     get_comm(comm).Barrier()
 
 
-def _abort_on_uncaught(previous_hook):
-    def hook(exc_type, exc, traceback):
+def _abort_on_uncaught(previous_hook: Callable[..., Any]) -> Callable[..., None]:
+    def hook(exc_type: type[BaseException], exc: BaseException,
+             traceback: TracebackType | None) -> None:
         previous_hook(exc_type, exc, traceback)          # the usual traceback first
-        MPI = sys.modules.get("mpi4py.MPI")
+        MPI: Any = sys.modules.get("mpi4py.MPI")
         world = MPI.COMM_WORLD if MPI is not None else None
         if world is not None and world.Get_size() > 1 and not MPI.Is_finalized():
             sys.stderr.write(f"nn.parallel: rank {world.Get_rank()} of {world.Get_size()} "

@@ -3,6 +3,9 @@
 `axis` is a non-negative axis already checked by the caller (minigrad/products.py). Backward
 formulas follow the op contract (minigrad/function.py), so they are twice differentiable.
 """
+from __future__ import annotations
+
+from typing import Any
 import numpy as np
 
 from ..backend import array_module
@@ -12,7 +15,7 @@ from .elementwise import where
 from .shape import broadcast_to, getitem, permute, reshape
 
 
-def _reversed(a, axis):
+def _reversed(a: Any, axis: int) -> Any:
     return getitem(a, (slice(None),) * axis + (slice(None, None, -1),))
 
 
@@ -24,12 +27,12 @@ class CumSum(Function):
     """
 
     @staticmethod
-    def forward(ctx, x, axis):
+    def forward(ctx: Any, x: Any, axis: Any) -> Any:
         ctx.axis = axis
         return array_module(x).cumsum(x, axis=axis)
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         flipped = _reversed(grad, ctx.axis)
         if isinstance(grad, Tensor):
             summed = CumSum.apply(flipped, ctx.axis)
@@ -38,7 +41,7 @@ class CumSum(Function):
         return _reversed(summed, ctx.axis), None
 
 
-def _exclusive_cumprod(xp, x, axis):
+def _exclusive_cumprod(xp: Any, x: Any, axis: int) -> Any:
     """out[i] = product of x[:i] along axis (1 for i = 0), without dividing by x."""
     ones = xp.ones_like(xp.take(x, [0], axis=axis))
     inclusive = xp.cumprod(x, axis=axis)
@@ -46,7 +49,7 @@ def _exclusive_cumprod(xp, x, axis):
                           axis=axis)
 
 
-def _product_of_others(x, axis):
+def _product_of_others(x: Any, axis: int) -> Any:
     """out[i] = the product of every x[j], j != i, along axis (no division, so zeros are
     fine). Arrays: two running products. Tensors (create_graph): the product over a matrix
     whose row i is x with x[i] replaced by 1, recorded with differentiable ops."""
@@ -70,13 +73,13 @@ class Prod(Function):
     """
 
     @staticmethod
-    def forward(ctx, x, axis):
+    def forward(ctx: Any, x: Any, axis: Any) -> Any:
         ctx.save_for_backward(x)
         ctx.axis = axis
         return array_module(x).prod(x, axis=axis, keepdims=True)
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         (x,) = ctx.saved_tensors
         if x.shape[ctx.axis] == 0:
             return grad * 0.0 + array_module(grad).zeros(x.shape, dtype=grad.dtype), None

@@ -4,6 +4,9 @@ Arguments are validated by the public entry points (tensor.py / _checks.py) befo
 The lower-case helpers (`reshape`, `permute`, `broadcast_to`, `getitem`, `index_add`,
 `split`) take NumPy arrays and Tensors alike; backward formulas use them (function.py).
 """
+from __future__ import annotations
+
+from typing import Any
 import numpy as np
 
 from .. import buffers
@@ -12,38 +15,38 @@ from ..function import Function
 from ..tensor import Tensor
 
 
-def reshape(a, shape):
+def reshape(a: Any, shape: Any) -> Any:
     """`a` with a new shape (same elements); an array or a Tensor."""
     return Reshape.apply(a, tuple(shape)) if isinstance(a, Tensor) else a.reshape(shape)
 
 
-def permute(a, dims):
+def permute(a: Any, dims: Any) -> Any:
     """`a` with its axes reordered: out.shape[i] == a.shape[dims[i]]."""
     if isinstance(a, Tensor):
         return Permute.apply(a, tuple(dims))
     return array_module(a).transpose(a, dims)
 
 
-def swap_last_axes(a):
+def swap_last_axes(a: Any) -> Any:
     """`a` with its last two axes swapped (a batch of matrices transposed)."""
     dims = list(range(a.ndim))
     dims[-2], dims[-1] = dims[-1], dims[-2]
     return permute(a, dims)
 
 
-def broadcast_to(a, shape):
+def broadcast_to(a: Any, shape: Any) -> Any:
     """`a` broadcast to `shape` (a read-only view for arrays)."""
     if isinstance(a, Tensor):
         return a if a.shape == tuple(shape) else Expand.apply(a, tuple(shape))
     return array_module(a).broadcast_to(a, shape)
 
 
-def getitem(a, index):
+def getitem(a: Any, index: Any) -> Any:
     """a[index] for an index already in NumPy form (slices, ints, arrays)."""
     return GetItem.apply(a, index) if isinstance(a, Tensor) else a[index]
 
 
-def index_add(grad, shape, index):
+def index_add(grad: Any, shape: Any, index: Any) -> Any:
     """Zeros of `shape` with `grad` added at `index` (repeated indices accumulate): what
     x[index] sends back to x. Shapes: grad (shape of x[index]) -> (shape)."""
     if isinstance(grad, Tensor):
@@ -51,7 +54,7 @@ def index_add(grad, shape, index):
     return _index_add(grad, shape, index)
 
 
-def split(a, sizes, dim: int) -> list:
+def split(a: Any, sizes: Any, dim: int) -> list:
     """Cut `a` along `dim` into consecutive pieces of the given sizes."""
     pieces, start = [], 0
     for size in sizes:
@@ -65,7 +68,7 @@ class Reshape(Function):
     """Same elements, new shape. Shapes: x (*s) -> out `shape` (same number of elements)."""
 
     @staticmethod
-    def forward(ctx, x, shape):
+    def forward(ctx: Any, x: Any, shape: Any) -> Any:
         ctx.shape = x.shape
         if type(x) is np.ndarray and x.nbytes >= buffers.MIN_BYTES and -1 not in shape:
             try:
@@ -79,7 +82,7 @@ class Reshape(Function):
         return x.reshape(shape)
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         return reshape(grad, ctx.shape), None
 
 
@@ -87,12 +90,12 @@ class Permute(Function):
     """Reorder axes. Shapes: x (s0, s1, ...) -> out (s[dims[0]], s[dims[1]], ...)."""
 
     @staticmethod
-    def forward(ctx, x, dims):
+    def forward(ctx: Any, x: Any, dims: Any) -> Any:
         ctx.inverse = tuple(int(d) for d in np.argsort(dims))
         return array_module(x).transpose(x, dims)
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         return permute(grad, ctx.inverse), None
 
 
@@ -100,11 +103,11 @@ class Expand(Function):
     """Broadcast to `shape` without copying; the engine sums the gradient back."""
 
     @staticmethod
-    def forward(ctx, x, shape):
+    def forward(ctx: Any, x: Any, shape: Any) -> Any:
         return array_module(x).broadcast_to(x, shape)
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         return grad, None
 
 
@@ -112,12 +115,12 @@ class Pad(Function):
     """Constant padding, NumPy style. Shapes: x (*s) -> out (s_i + before_i + after_i, ...)."""
 
     @staticmethod
-    def forward(ctx, x, pad_width, value):
+    def forward(ctx: Any, x: Any, pad_width: Any, value: Any) -> Any:
         ctx.inner = tuple(slice(before, before + n) for (before, _), n in zip(pad_width, x.shape))
         return array_module(x).pad(x, pad_width, mode="constant", constant_values=value)
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         return getitem(grad, ctx.inner), None, None
 
 
@@ -125,27 +128,27 @@ class Cat(Function):
     """Join tensors along `dim`. Shapes: (.., n_i, ..) for each input -> (.., sum n_i, ..)."""
 
     @staticmethod
-    def forward(ctx, dim, *arrays):
+    def forward(ctx: Any, dim: Any, *arrays: Any) -> Any:
         ctx.dim = dim
         ctx.sizes = [a.shape[dim] for a in arrays]
         return array_module(*arrays).concatenate(arrays, axis=dim)
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         return (None, *split(grad, ctx.sizes, ctx.dim))
 
 
-def _is_basic_index(index) -> bool:
+def _is_basic_index(index: Any) -> bool:
     """True when `index` selects by slices/ints/None/Ellipsis only (no repeats possible)."""
     parts = index if isinstance(index, tuple) else (index,)
     return all(isinstance(p, (slice, int, np.integer)) or p is None or p is Ellipsis
                for p in parts)
 
 
-def _integer_form(index):
+def _integer_form(index: Any) -> Any:
     """Replace boolean masks by the integer arrays they select (what np.add.at needs)."""
     parts = index if isinstance(index, tuple) else (index,)
-    converted = []
+    converted: list[Any] = []
     for part in parts:
         if isinstance(part, np.ndarray) and part.dtype == bool:
             converted.extend(np.nonzero(part))
@@ -162,13 +165,13 @@ class GetItem(Function):
     """
 
     @staticmethod
-    def forward(ctx, x, index):
+    def forward(ctx: Any, x: Any, index: Any) -> Any:
         ctx.shape = x.shape
         ctx.index = index
         return x[index]
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         return index_add(grad, ctx.shape, ctx.index), None
 
 
@@ -180,16 +183,16 @@ class IndexAdd(Function):
     """
 
     @staticmethod
-    def forward(ctx, x, shape, index):
+    def forward(ctx: Any, x: Any, shape: Any, index: Any) -> Any:
         ctx.index = index
         return _index_add(x, shape, index)
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         return getitem(grad, ctx.index), None, None
 
 
-def _index_add(grad, shape, index):
+def _index_add(grad: Any, shape: Any, index: Any) -> Any:
     xp = array_module(grad)
     full = xp.zeros(shape, dtype=grad.dtype)
     if _is_basic_index(index):

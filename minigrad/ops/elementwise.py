@@ -7,6 +7,10 @@ Backward formulas use operators and the lower-case helpers below (`exp`, `log`, 
 `value`), which take NumPy arrays and Tensors alike, so each formula also runs on Tensors
 under create_graph and is differentiable again (see function.py's contract).
 """
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 from .. import buffers
@@ -15,30 +19,30 @@ from ..function import Function
 from ..tensor import Tensor
 
 
-def value(a):
+def value(a: Any) -> Any:
     """The array behind `a` (a Tensor's data; arrays and numbers as they are). For masks and
     other constants computed in backward, whose own derivative is zero."""
     return a.data if isinstance(a, Tensor) else a
 
 
-def _big_float(a) -> bool:
+def _big_float(a: Any) -> bool:
     """A NumPy float array big enough for buffers.empty_like to reuse memory for it."""
     return type(a) is np.ndarray and a.dtype.kind == "f" and a.nbytes >= buffers.MIN_BYTES
 
 
-def _big_float_pair(x, y) -> bool:
+def _big_float_pair(x: Any, y: Any) -> bool:
     """x big (see _big_float), y an array of x's dtype that broadcasts to x's shape."""
     return (_big_float(x) and type(y) is np.ndarray and y.dtype == x.dtype
             and y.ndim <= x.ndim and all(m in (1, n) for m, n in zip(y.shape[::-1],
                                                                     x.shape[::-1])))
 
 
-def exp(a):
+def exp(a: Any) -> Any:
     """e ** a for an array or a Tensor."""
     return Exp.apply(a) if isinstance(a, Tensor) else _exp(array_module(a), a)
 
 
-def log(a):
+def log(a: Any) -> Any:
     """Natural log of an array or a Tensor."""
     if isinstance(a, Tensor):
         return Log.apply(a)
@@ -46,7 +50,7 @@ def log(a):
         return array_module(a).log(a)
 
 
-def where(condition, a, b):
+def where(condition: Any, a: Any, b: Any) -> Any:
     """a where `condition` (a bool array or bool Tensor: a constant) else b; arrays, Tensors
     or numbers. Shapes: all three broadcast together."""
     condition = value(condition)
@@ -59,13 +63,13 @@ class Add(Function):
     """out = x + y."""
 
     @staticmethod
-    def forward(ctx, x, y):
+    def forward(ctx: Any, x: Any, y: Any) -> Any:
         if _big_float_pair(x, y):            # e.g. conv's bias add: into a reused buffer
             return np.add(x, y, out=buffers.empty_like(x))
         return x + y
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         return grad, grad
 
 
@@ -73,11 +77,11 @@ class Sub(Function):
     """out = x - y."""
 
     @staticmethod
-    def forward(ctx, x, y):
+    def forward(ctx: Any, x: Any, y: Any) -> Any:
         return x - y
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         return grad, -grad if ctx.needs_input_grad[1] else None
 
 
@@ -85,12 +89,12 @@ class Mul(Function):
     """out = x * y."""
 
     @staticmethod
-    def forward(ctx, x, y):
+    def forward(ctx: Any, x: Any, y: Any) -> Any:
         ctx.save_for_backward(x, y)
         return x * y
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         x, y = ctx.saved_tensors
         needs_x, needs_y = ctx.needs_input_grad
         return grad * y if needs_x else None, grad * x if needs_y else None
@@ -100,12 +104,12 @@ class Div(Function):
     """out = x / y."""
 
     @staticmethod
-    def forward(ctx, x, y):
+    def forward(ctx: Any, x: Any, y: Any) -> Any:
         ctx.save_for_backward(x, y)
         return x / y
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         x, y = ctx.saved_tensors
         grad_x = grad / y
         grad_y = -grad_x * x / y if ctx.needs_input_grad[1] else None
@@ -116,11 +120,11 @@ class Neg(Function):
     """out = -x."""
 
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: Any) -> Any:
         return -x
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         return -grad
 
 
@@ -128,13 +132,13 @@ class Pow(Function):
     """out = x ** p; either may be a tensor. d/dp = out * log(x), taken as 0 where x <= 0."""
 
     @staticmethod
-    def forward(ctx, x, p):
+    def forward(ctx: Any, x: Any, p: Any) -> Any:
         out = x ** p
         ctx.save_for_backward(x, p, out)
         return out
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         x, p, out = ctx.saved_tensors
         grad_x = grad * p * x ** (p - 1) if ctx.needs_input_grad[0] else None
         grad_p = None
@@ -144,7 +148,7 @@ class Pow(Function):
         return grad_x, grad_p
 
 
-def _exp(xp, x):
+def _exp(xp: Any, x: Any) -> Any:
     """e ** x, where underflow to 0 is the right answer, not an error: the retry keeps it
     quiet even under np.errstate(all="raise"), at no cost when nothing underflows."""
     try:
@@ -158,13 +162,13 @@ class Exp(Function):
     """out = e ** x."""
 
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: Any) -> Any:
         out = _exp(array_module(x), x)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         (out,) = ctx.saved_tensors
         return grad * out
 
@@ -173,13 +177,13 @@ class Log(Function):
     """out = natural log of x (NaN for x < 0, -inf at 0, as NumPy)."""
 
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: Any) -> Any:
         ctx.save_for_backward(x)
         with np.errstate(divide="ignore", invalid="ignore"):
             return array_module(x).log(x)
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         (x,) = ctx.saved_tensors
         return grad / x
 
@@ -188,14 +192,14 @@ class Sqrt(Function):
     """out = sqrt(x)."""
 
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: Any) -> Any:
         with np.errstate(invalid="ignore"):
             out = array_module(x).sqrt(x)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         (out,) = ctx.saved_tensors
         return grad / (2 * out)
 
@@ -204,13 +208,13 @@ class Tanh(Function):
     """out = tanh(x); d/dx = 1 - out**2."""
 
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: Any) -> Any:
         out = array_module(x).tanh(x)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         (out,) = ctx.saved_tensors
         return grad * (1 - out * out)
 
@@ -219,7 +223,7 @@ class Sigmoid(Function):
     """out = 1 / (1 + e**-x), computed without overflow for large |x|; d/dx = out (1 - out)."""
 
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: Any) -> Any:
         xp = array_module(x)
         e = _exp(xp, -xp.abs(x))                    # never overflows
         out = xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
@@ -227,7 +231,7 @@ class Sigmoid(Function):
         return out
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         (out,) = ctx.saved_tensors
         return grad * out * (1 - out)
 
@@ -236,14 +240,14 @@ class ReLU(Function):
     """out = max(x, 0); gradient 0 at x == 0 (as PyTorch); NaN stays NaN."""
 
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: Any) -> Any:
         ctx.save_for_backward(x)
         if _big_float(x):
             return np.maximum(x, 0, out=buffers.empty_like(x))
         return array_module(x).maximum(x, 0)
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         (x,) = ctx.saved_tensors
         if _big_float_pair(grad, x):
             positive = np.greater(x, 0, out=buffers.empty_like(x, bool))
@@ -255,12 +259,12 @@ class Abs(Function):
     """out = |x|; gradient sign(x), 0 at x == 0."""
 
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: Any) -> Any:
         ctx.save_for_backward(x)
         return array_module(x).abs(x)
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         (x,) = ctx.saved_tensors
         x = value(x)
         return grad * array_module(x).sign(x)
@@ -270,13 +274,13 @@ class Maximum(Function):
     """Elementwise max(x, y); ties split the gradient evenly (half to each input)."""
 
     @staticmethod
-    def forward(ctx, x, y):
+    def forward(ctx: Any, x: Any, y: Any) -> Any:
         out = array_module(x, y).maximum(x, y)
         ctx.save_for_backward(x, y, out)
         return out
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         x, y, out = (value(v) for v in ctx.saved_tensors)
         x_share = (x == out) * array_module(x).where(x == y, 0.5, 1.0)
         return grad * x_share, grad * (1.0 - x_share)
@@ -289,7 +293,7 @@ class Minimum(Maximum):
     """
 
     @staticmethod
-    def forward(ctx, x, y):
+    def forward(ctx: Any, x: Any, y: Any) -> Any:
         out = array_module(x, y).minimum(x, y)
         ctx.save_for_backward(x, y, out)
         return out
@@ -299,12 +303,12 @@ class Where(Function):
     """out = x where cond else y. Shapes: cond, x, y broadcast together."""
 
     @staticmethod
-    def forward(ctx, cond, x, y):
+    def forward(ctx: Any, cond: Any, x: Any, y: Any) -> Any:
         ctx.cond = cond
         return array_module(x, y).where(cond, x, y)
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         cond = ctx.cond
         return None, grad * cond, grad * ~cond
 
@@ -313,13 +317,13 @@ class Clamp(Function):
     """out = min(max(x, low), high); gradient 1 where low <= x <= high (as PyTorch)."""
 
     @staticmethod
-    def forward(ctx, x, low, high):
+    def forward(ctx: Any, x: Any, low: Any, high: Any) -> Any:
         ctx.save_for_backward(x)
         ctx.bounds = (low, high)
         return array_module(x).clip(x, low, high)
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         x = value(ctx.saved_tensors[0])
         low, high = ctx.bounds
         inside = array_module(x).ones(x.shape, dtype=bool)
@@ -334,18 +338,18 @@ class Cast(Function):
     """out = x converted to `dtype`; the gradient is converted back."""
 
     @staticmethod
-    def forward(ctx, x, dtype):
+    def forward(ctx: Any, x: Any, dtype: Any) -> Any:
         ctx.input_dtype = x.dtype
         return _quiet_astype(x, dtype)
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Any) -> Any:
         if isinstance(grad, Tensor):
             return Cast.apply(grad, ctx.input_dtype), None
         return _quiet_astype(grad, ctx.input_dtype), None
 
 
-def _quiet_astype(x, dtype):
+def _quiet_astype(x: Any, dtype: Any) -> Any:
     """x.astype(dtype) without NumPy's RuntimeWarning for values out of the target's range
     (they become inf, or an undefined integer, silently, as in PyTorch)."""
     if x.dtype.kind in "fc" and np.dtype(dtype).itemsize <= x.dtype.itemsize or (

@@ -6,6 +6,7 @@ Shapes: x (*s) -> out (*s with `dims` removed, or kept as size 1 when keepdim).
 from __future__ import annotations
 
 from typing import Any
+
 import itertools
 import math
 

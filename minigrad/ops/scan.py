@@ -6,6 +6,7 @@ formulas follow the op contract (minigrad/function.py), so they are twice differ
 from __future__ import annotations
 
 from typing import Any
+
 import numpy as np
 
 from ..backend import array_module

@@ -7,6 +7,7 @@ The lower-case helpers (`reshape`, `permute`, `broadcast_to`, `getitem`, `index_
 from __future__ import annotations
 
 from typing import Any
+
 import numpy as np
 
 from .. import buffers

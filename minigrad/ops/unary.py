@@ -7,6 +7,7 @@ so they are twice differentiable.
 from __future__ import annotations
 
 from typing import Any
+
 import numpy as np
 
 from ..backend import array_module

@@ -62,7 +62,7 @@ def isfinite(x: TensorLike) -> Tensor:
     return Tensor._wrap(np.isfinite(_tensor(x, "isfinite").data))
 
 
-def nan_to_num(x: TensorLike, nan: float = 0.0, posinf: float | None = None,
+def nan_to_num(x: TensorLike, nan: float | None = 0.0, posinf: float | None = None,
                neginf: float | None = None) -> Tensor:
     """NaN -> `nan`, +inf -> `posinf`, -inf -> `neginf` (default: the dtype's largest and
     smallest finite values). The gradient passes where x was finite and is 0 elsewhere."""
@@ -74,7 +74,8 @@ def nan_to_num(x: TensorLike, nan: float = 0.0, posinf: float | None = None,
                             f"{type(value).__name__}")
     if x.dtype.kind not in "fc":
         return x
-    replaced = np.nan_to_num(x.data, nan=nan, posinf=posinf, neginf=neginf)
+    replaced = np.nan_to_num(x.data, nan=0.0 if nan is None else nan, posinf=posinf,
+                             neginf=neginf)         # nan=None means zero, as in PyTorch
     return where(np.isfinite(x.data), x, Tensor._wrap(replaced))
 
 

@@ -223,3 +223,9 @@ def test_torch_nn_style_attribute_says_where_nn_lives():
     with pytest.raises(AttributeError, match="no attribute 'nn': nn is a separate package.*"
                                              "'import nn'"):
         torch_like.nn
+
+
+def test_nan_to_num_with_nan_none_replaces_nan_by_zero_as_pytorch():
+    x = mg.tensor([float("nan"), 1.0])
+    assert x.nan_to_num(None).tolist() == [0.0, 1.0]
+    assert mg.nan_to_num(x, nan=None).tolist() == [0.0, 1.0]

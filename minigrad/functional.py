@@ -22,6 +22,7 @@ from .ops.elementwise import (Abs, Cast, Clamp, Exp, Log, Maximum, Minimum, Pow,
                               Sigmoid, Sqrt, Tanh, Where)
 from .ops.linalg import MatMul
 from .ops.reduce import Max, Sum
+from .ops.softmax import LogSoftmax, Softmax
 from .ops.shape import Cat, Expand, GetItem, Pad, Permute, Reshape
 from .ops.window import SlidingWindow, window_output_size
 from . import return_types
@@ -392,16 +393,14 @@ def softmax(x: "TensorLike", dim: int | None = None, *, axis: int | None = None)
     """exp(x) / sum(exp(x)) along `dim` (required), with the max subtracted for stability."""
     x = _tensor(x, "softmax")
     dims = _required_dim(x, dim, axis, "softmax")
-    e = Exp.apply(x - _shift(x, dims))
-    return e / Sum.apply(e, dims, True)
+    return Softmax.apply(x, dims, _shift(x, dims))
 
 
 def log_softmax(x: "TensorLike", dim: int | None = None, *, axis: int | None = None) -> Tensor:
     """x - logsumexp(x) along `dim` (required); finite for logits of any magnitude."""
     x = _tensor(x, "log_softmax")
     dims = _required_dim(x, dim, axis, "log_softmax")
-    shifted = x - _shift(x, dims)
-    return shifted - Log.apply(Sum.apply(Exp.apply(shifted), dims, True))
+    return LogSoftmax.apply(x, dims, _shift(x, dims))
 
 
 def _arg_reduce(x: "TensorLike", dim: Dim, keepdim: bool, axis: Dim, keepdims: bool | None,

@@ -134,14 +134,20 @@ def _nll(log_probs: Tensor, labels: np.ndarray, weight: Any, ignore_index: int, 
          op: str) -> Tensor:
     """-weight[t] * log_probs[n, t] per sample, 0 where t == ignore_index; "mean" divides by
     the summed weights of the samples that count (PyTorch's weighted mean)."""
-    rows = _as_rows(log_probs)                            # (M, C)
+    rows = log_probs if log_probs.ndim == 2 else _as_rows(log_probs)     # (M, C)
     flat = labels.reshape(-1)                             # (M,)
     counted = flat != ignore_index
-    safe = np.where(counted, flat, 0)
-    picked = rows[np.arange(flat.size), safe]             # (M,)
-    sample_weight = (weight[safe] if weight is not None else Tensor(np.ones(flat.size, rows.dtype)))
-    sample_weight = sample_weight * Tensor(counted.astype(rows.dtype))
-    losses = -(picked * sample_weight)
+    if weight is None and counted.all():
+        # The usual case, every sample counting once: no weights to multiply by (fewer ops).
+        losses = -rows[np.arange(flat.size), flat]        # (M,)
+        total: Any = flat.size
+    else:
+        safe = np.where(counted, flat, 0)
+        sample_weight = (weight[safe] if weight is not None else
+                         Tensor(np.ones(flat.size, rows.dtype)))
+        sample_weight = sample_weight * Tensor(counted.astype(rows.dtype))
+        losses = -(rows[np.arange(flat.size), safe] * sample_weight)
+        total = sample_weight.sum()
     if reduction == "none":
         return losses.reshape(labels.shape)
     if reduction == "sum":
@@ -149,7 +155,7 @@ def _nll(log_probs: Tensor, labels: np.ndarray, weight: Any, ignore_index: int, 
     if flat.size == 0:
         raise ValueError(f"{op}: cannot average over an empty batch (target shape "
                          f"{labels.shape}); use reduction='sum' or 'none'")
-    return losses.sum() / sample_weight.sum()
+    return losses.sum() / total
 
 
 def nll_loss(input: Tensor, target: TensorLike, weight: "Tensor | None" = None,

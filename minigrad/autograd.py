@@ -178,18 +178,22 @@ def _root_gradients(tensors: Any, grad_tensors: Any, create_graph: bool,
 
 
 # --- the sweep ----------------------------------------------------------------------------------
-def graph_nodes(root_nodes: Any, outputs: Any = None, counted_leaves: Any = None) -> Any:
+def graph_nodes(root_nodes: Any, outputs: Any = None,
+                counted_leaves: Any = None) -> tuple[dict[Any, int], bool]:
     """Every node reachable from `root_nodes`, with how many graph edges point at each.
 
     Every node that saved its own output is checked here, before any gradient is computed,
     against in-place changes of that output.
     Iterative (explicit stack), so a chain of a million ops works. Returns a dict
-    node -> number of consumers of that node's output inside the graph. Leaves with hooks,
+    node -> number of consumers of that node's output inside the graph, and whether any
+    node's input was changed in place since the op ran (the sweep then checks each node's
+    inputs just before running it, to say which one). Leaves with hooks,
     and those in `counted_leaves` (ids), are counted too (tensor -> number of uses), so their
     gradients are summed before hooks run or the gradient is returned. `outputs`, when given
     (create_graph), is filled with node -> the Tensor it produced.
     """
     consumers = {node: 0 for node in root_nodes}
+    inputs_changed = False
     stack = list(consumers)
     for node in stack:
         _check_output_version(node)
@@ -197,7 +201,10 @@ def graph_nodes(root_nodes: Any, outputs: Any = None, counted_leaves: Any = None
         node = stack.pop()
         if node.freed:
             raise RuntimeError(FREED_MESSAGE.format(node=node.name))
-        for tensor, needed in zip(node.inputs, node.needs_input_grad):
+        for tensor, needed, version in zip(node.inputs, node.needs_input_grad,
+                                           node.input_versions):
+            if version is not None and tensor._version != version:
+                inputs_changed = True
             if not needed:
                 continue
             parent = tensor.grad_fn
@@ -212,8 +219,9 @@ def graph_nodes(root_nodes: Any, outputs: Any = None, counted_leaves: Any = None
             else:
                 consumers[parent] = 1
                 stack.append(parent)
-                _check_output_version(parent)
-    return consumers
+                if parent.saved_output is not None:
+                    _check_output_version(parent)
+    return consumers, inputs_changed
 
 
 def _normalise_grads(node: Any, grads: Any) -> Any:
@@ -237,6 +245,13 @@ def _version_error(node: Any, tensor: Any, version: int, role: str = "an input")
         f"{node.name}: {role} of shape {tensor.shape} was modified in place (version "
         f"{version} -> {tensor._version}) after the op used it, so its gradient would be "
         "wrong; do the in-place update after backward(), or operate on a copy")
+
+
+def _check_input_versions(node: Any) -> None:
+    """The Tensor inputs of `node` must be as they were when the op ran."""
+    for tensor, version in zip(node.inputs, node.input_versions):
+        if version is not None and tensor._version != version:
+            raise _version_error(node, tensor, version)
 
 
 def _check_output_version(node: Any) -> None:
@@ -289,7 +304,7 @@ def _sweep(roots: Any, gradients: Any, retain_graph: bool, create_graph: bool, t
             outputs[node] = tensor
         pending[node] = pending[node] + gradient if node in pending else gradient
         root_nodes.append(node)
-    consumers = graph_nodes(root_nodes, outputs, target_ids)
+    consumers, inputs_changed = graph_nodes(root_nodes, outputs, target_ids)
     for tensor, gradient in leaf_roots:          # a leaf as an output: its gradient is given
         consumers[tensor] = consumers.get(tensor, 0) + 1
         _leaf_gradient(tensor, gradient, consumers, pending, captured, target_ids, accumulate,
@@ -302,6 +317,12 @@ def _sweep(roots: Any, gradients: Any, retain_graph: bool, create_graph: bool, t
     ready = [node for node in dict.fromkeys(root_nodes) if consumers[node] == 0]
     plain = not create_graph and targets is None
     ndarray = np.ndarray
+    # Each node's inputs must be as they were when the op ran. graph_nodes found whether any
+    # changed; if none did, only code run during the sweep that handles Tensors (hooks, tools,
+    # the backward formulas under create_graph; a plain backward gets arrays) could change
+    # one, so each node's inputs are checked again just before it runs (the check that names
+    # the node) only once such code has run. The common case pays nothing per node.
+    recheck = inputs_changed or tools is not None or create_graph or bool(leaf_roots)
     # The loop body runs once per node: the common cases (plain mode, one gradient per input,
     # already the input's shape and dtype) take no function calls beyond the op's backward.
     while ready:
@@ -309,16 +330,18 @@ def _sweep(roots: Any, gradients: Any, retain_graph: bool, create_graph: bool, t
         grad = pending.pop(node)
         if node._hooks is not None and node._hooks.grad:
             grad = run_grad_hooks(node._hooks.grad, grad, f"the output of {node.name}")
+            recheck = True
+        if recheck:
+            _check_input_versions(node)
         inputs = node.inputs
-        for tensor, version in zip(inputs, node.input_versions):
-            if version is not None and tensor._version != version:
-                raise _version_error(node, tensor, version)
         if tools is not None:
             tools.visit(node, grad.data if create_graph else grad)
         if plain:
             grads = node.function.backward(node, grad)
             if type(grads) is not tuple or len(grads) != len(inputs):
-                grads = _normalise_grads(node, grads)
+                # an op of one argument may return its gradient bare (Tanh, Exp, ...)
+                grads = ((grads,) if type(grads) is ndarray and len(inputs) == 1 else
+                         _normalise_grads(node, grads))
         else:
             if target_nodes and node in target_nodes:
                 captured[id(target_nodes[node])] = grad
@@ -350,6 +373,7 @@ def _sweep(roots: Any, gradients: Any, retain_graph: bool, create_graph: bool, t
                     else:
                         _leaf_gradient(tensor, g, consumers, pending, captured, target_ids,
                                        accumulate, create_graph)
+                        recheck = True          # the leaf's hooks may have run
                     continue
                 if parent in pending:
                     pending[parent] = pending[parent] + g
@@ -359,6 +383,7 @@ def _sweep(roots: Any, gradients: Any, retain_graph: bool, create_graph: bool, t
                 if tensor in consumers:
                     _leaf_gradient(tensor, None, consumers, pending, captured, target_ids,
                                    accumulate, create_graph)
+                    recheck = True
             else:
                 remaining = consumers[parent] - 1
                 consumers[parent] = remaining
@@ -368,17 +393,14 @@ def _sweep(roots: Any, gradients: Any, retain_graph: bool, create_graph: bool, t
                         pending[parent] = new_tensor(zeros) if create_graph else zeros
                     ready.append(parent)
         if not retain_graph:
-            _free(node)
+            # Release the saved arrays; keep the structure (op, arguments, edges), so the graph
+            # can still be drawn. The inputs (and their arrays) live as long as the graph's
+            # output does.
+            node.saved_tensors = ()
+            node.freed = True
     if captured is None:
         return None
     return [captured.get(id(t)) for t in targets]
-
-
-def _free(node: Any) -> None:
-    """Release the saved arrays; keep the structure (op, arguments, edges), so the graph can
-    still be drawn. The inputs (and their arrays) live as long as the graph's output does."""
-    node.saved_tensors = ()
-    node.freed = True
 
 
 def _nodes_leading_nowhere(root_nodes: Any, target_nodes: dict, target_ids: dict) -> set:

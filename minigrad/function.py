@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from . import grad_mode
+from .grad_mode import STATE as _GRAD_MODE
 from .backend import array_module
 from .hooks import TOOLS
 from .tensor import Tensor, new_tensor
@@ -62,7 +62,7 @@ class Context:
         self.inputs = inputs
         self.needs_input_grad = needs_input_grad
         self.saved_tensors: tuple[Any, ...] = ()
-        self.input_versions: tuple[Any, ...] | None = None
+        self.input_versions: list[int | None] | None = None
         self.saved_output: Any = None
         self.freed = False
         self._hooks: Any = None          # gradient hooks of the output (Tensor.register_hook)
@@ -113,8 +113,10 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
         """Run the op on Tensors (or plain values) and record it for backward when needed."""
-        # One plain loop gathers everything about the arguments: this runs once per op, and
-        # the per-op overhead is what benchmarks/op_overhead.py measures.
+        # This runs once per op and its cost is the per-op overhead that
+        # benchmarks/op_overhead.py measures, so it is written for speed: one plain loop
+        # gathers everything about the arguments, and the rare cases (a non-array result,
+        # a subscribed tool) cost one test each.
         raw: list[Any] = []
         needs: list[bool] = []
         versions: list[int | None] = []
@@ -127,9 +129,8 @@ class Function:
                 raw.append(a)
                 needs.append(False)
                 versions.append(None)
-        needs_input_grad = tuple(needs)
-        record = True in needs_input_grad and grad_mode.STATE.enabled
-        ctx = Context(cls, args, needs_input_grad)
+        record = True in needs and _GRAD_MODE.enabled
+        ctx = Context(cls, args, tuple(needs))
         try:
             out = cls.forward(ctx, *raw, **kwargs)
         except (ValueError, TypeError, IndexError, ArithmeticError) as error:
@@ -137,9 +138,10 @@ class Function:
         if type(out) is not np.ndarray:            # a number, or another backend's array
             out = _as_output_array(ctx, out)
         if record and out.dtype.kind in _FLOAT_KINDS:
-            ctx.input_versions = tuple(versions)
+            ctx.input_versions = versions
             result = new_tensor(out, True, ctx)
-            if ctx.saved_tensors and _saves(ctx.saved_tensors, out):
+            saved = ctx.saved_tensors
+            if saved and _saves(saved, out):
                 ctx.saved_output = weakref.ref(result)
         else:
             result = new_tensor(out, False, None)
@@ -160,10 +162,17 @@ def _as_output_array(ctx: Context, out: Any) -> Any:
 
 def _saves(saved: tuple[Any, ...], out: Any) -> bool:
     """Is `out`, or an array it is a view of (or a view of it), among the saved arrays?"""
-    out_base = getattr(out, "base", None)
-    for array in saved:
-        if array is out or (out_base is not None and array is out_base) or (
-                getattr(array, "base", None) is out):
+    for value in saved:
+        if value is out:                  # the common case (Tanh, Exp, Sigmoid ...)
+            return True
+    out_base = out.base
+    for value in saved:
+        # Python numbers (a scalar operand saved by Mul, Div, ...) have no `base`; skipping
+        # them saves getattr the cost of raising and catching an AttributeError.
+        kind = type(value)
+        if kind is float or kind is int:
+            continue
+        if (out_base is not None and value is out_base) or getattr(value, "base", None) is out:
             return True
     return False
 

@@ -130,7 +130,7 @@ def _converted(value: Any, dtype: np.dtype) -> Any:
 
 
 def _fill(t: "Tensor", data: np.ndarray, requires_grad: bool, grad_fn: Any) -> None:
-    """The one place a Tensor's fields are set (every constructor goes through here)."""
+    """Set a Tensor's fields (every constructor but `new_tensor`, which inlines it)."""
     t.data = data
     t._grad = None
     t.requires_grad = requires_grad
@@ -140,9 +140,17 @@ def _fill(t: "Tensor", data: np.ndarray, requires_grad: bool, grad_fn: Any) -> N
 
 
 def new_tensor(data: np.ndarray, requires_grad: bool = False, grad_fn: Any = None) -> "Tensor":
-    """A Tensor around the array `data` as it is (no conversion): how ops make outputs."""
+    """A Tensor around the array `data` as it is (no conversion): how ops make outputs.
+
+    It sets the same fields as `_fill`, inline: every op's output is made here, and a
+    function call is a noticeable part of the per-op overhead."""
     t = _object_new(Tensor)
-    _fill(t, data, requires_grad, grad_fn)
+    t.data = data
+    t._grad = None
+    t.requires_grad = requires_grad
+    t.grad_fn = grad_fn
+    t._version = 0
+    t._hooks = None
     return t
 
 
@@ -465,36 +473,55 @@ class Tensor:
         return _inplace.overwrite(self, "uniform_", values.astype(self.dtype, copy=False))
 
     # --- operators ----------------------------------------------------------------------------
+    # A Python float with a floating tensor needs no promotion (the tensor's dtype wins): the
+    # most common mixed case (`x * 0.5`, `y + 1e-5`). The arithmetic operators test it inline,
+    # saving the promote_operands call that would decide the same.
     def __add__(self, other: "TensorLike") -> "Tensor":
-        x, other = promote_operands(self, other)
+        x = self
+        if type(other) is not float or x.data.dtype not in _FLOATING:     # else: as is (above)
+            x, other = promote_operands(x, other)
         return Add.apply(x, other)
 
     def __radd__(self, other: "TensorLike") -> "Tensor":
-        x, other = promote_operands(self, other)
+        x = self
+        if type(other) is not float or x.data.dtype not in _FLOATING:     # else: as is (above)
+            x, other = promote_operands(x, other)
         return Add.apply(other, x)
 
     def __sub__(self, other: "TensorLike") -> "Tensor":
-        x, other = promote_operands(self, other)
+        x = self
+        if type(other) is not float or x.data.dtype not in _FLOATING:     # else: as is (above)
+            x, other = promote_operands(x, other)
         return Sub.apply(x, other)
 
     def __rsub__(self, other: "TensorLike") -> "Tensor":
-        x, other = promote_operands(self, other)
+        x = self
+        if type(other) is not float or x.data.dtype not in _FLOATING:     # else: as is (above)
+            x, other = promote_operands(x, other)
         return Sub.apply(other, x)
 
     def __mul__(self, other: "TensorLike") -> "Tensor":
-        x, other = promote_operands(self, other)
+        x = self
+        if type(other) is not float or x.data.dtype not in _FLOATING:     # else: as is (above)
+            x, other = promote_operands(x, other)
         return Mul.apply(x, other)
 
     def __rmul__(self, other: "TensorLike") -> "Tensor":
-        x, other = promote_operands(self, other)
+        x = self
+        if type(other) is not float or x.data.dtype not in _FLOATING:     # else: as is (above)
+            x, other = promote_operands(x, other)
         return Mul.apply(other, x)
 
     def __truediv__(self, other: "TensorLike") -> "Tensor":
-        x, other = promote_operands(self, other, True)
+        x = self
+        if type(other) is not float or x.data.dtype not in _FLOATING:     # else: as is (above)
+            x, other = promote_operands(x, other, True)
         return Div.apply(x, other)
 
     def __rtruediv__(self, other: "TensorLike") -> "Tensor":
-        x, other = promote_operands(self, other, True)
+        x = self
+        if type(other) is not float or x.data.dtype not in _FLOATING:     # else: as is (above)
+            x, other = promote_operands(x, other, True)
         return Div.apply(other, x)
 
     def __pow__(self, other: "TensorLike") -> "Tensor":
@@ -678,22 +705,22 @@ class Tensor:
 
     # --- methods: each is also the function mg.NAME -------------------------------------------
     def exp(self) -> "Tensor":
-        return F.exp(self)
+        return Exp.apply(self)          # F.exp without its operand check: self is a Tensor
 
     def log(self) -> "Tensor":
-        return F.log(self)
+        return Log.apply(self)          # F.log without its operand check: self is a Tensor
 
     def sqrt(self) -> "Tensor":
-        return F.sqrt(self)
+        return Sqrt.apply(self)          # F.sqrt without its operand check: self is a Tensor
 
     def tanh(self) -> "Tensor":
-        return F.tanh(self)
+        return Tanh.apply(self)          # F.tanh without its operand check: self is a Tensor
 
     def sigmoid(self) -> "Tensor":
-        return F.sigmoid(self)
+        return Sigmoid.apply(self)          # F.sigmoid without its operand check: self is a Tensor
 
     def relu(self) -> "Tensor":
-        return F.relu(self)
+        return ReLU.apply(self)          # F.relu without its operand check: self is a Tensor
 
     def abs(self) -> "Tensor":
         return F.abs(self)
@@ -996,7 +1023,8 @@ class Tensor:
 
 from . import autograd  # noqa: E402  (the op machinery needs the class: see the docstring)
 from . import functional as F  # noqa: E402
-from .ops.elementwise import Add, Div, Mul, Neg, Pow, Sub  # noqa: E402
+from .ops.elementwise import (Add, Div, Exp, Log, Mul, Neg, Pow, ReLU, Sigmoid,  # noqa: E402
+                              Sqrt, Sub, Tanh)
 from . import pointwise as P  # noqa: E402
 from . import products as PR  # noqa: E402
 from . import selection as S  # noqa: E402

@@ -2,6 +2,7 @@
 
 Errors follow `<op>: <what is wrong, with shapes/values>; <how to fix>`.
 """
+import math
 from typing import Any
 
 import numpy as np
@@ -64,19 +65,19 @@ def shape_args(shape: Any, op: str) -> tuple[int, ...]:
 def reshape_target(shape: tuple[int, ...], new_shape: tuple[int, ...],
                    op: str = "reshape") -> tuple[int, ...]:
     """Resolve one -1 in `new_shape` and check the number of elements is unchanged."""
-    size = int(np.prod(shape))
+    size = math.prod(shape)
     unknown = [i for i, n in enumerate(new_shape) if n == -1]
     if len(unknown) > 1 or any(n < -1 for n in new_shape):
         raise ValueError(f"{op}: invalid shape {new_shape}; sizes must be >= 0 with at most one -1")
     if unknown:
-        known = int(np.prod([n for n in new_shape if n != -1]))
+        known = math.prod([n for n in new_shape if n != -1])
         if known == 0 or size % known:
             raise ValueError(f"{op}: cannot reshape {size} elements (shape {shape}) to "
                              f"{new_shape}; the other sizes must divide {size}")
         new_shape = tuple(size // known if n == -1 else n for n in new_shape)
-    if int(np.prod(new_shape)) != size:
+    if math.prod(new_shape) != size:
         raise ValueError(f"{op}: cannot reshape a tensor of shape {shape} ({size} elements) to "
-                         f"{new_shape} ({int(np.prod(new_shape))} elements); the number of "
+                         f"{new_shape} ({math.prod(new_shape)} elements); the number of "
                          "elements must stay the same")
     return new_shape
 

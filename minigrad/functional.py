@@ -9,6 +9,7 @@ autograd_functional.py and are re-exported here.
 from __future__ import annotations
 
 import builtins
+import math
 import warnings
 from typing import Any, Callable, Sequence, overload
 
@@ -199,7 +200,7 @@ def sum(x: "TensorLike", dim: Dim = None, keepdim: bool = False, *, axis: Dim = 
 def mean(x: "TensorLike", dim: Dim = None, keepdim: bool = False, *, axis: Dim = None,
          keepdims: bool | None = None) -> Tensor:
     x, dims, keepdim = _reduction_args(x, dim, keepdim, axis, keepdims, "mean")
-    count = int(np.prod([x.shape[d] for d in dims]))
+    count = math.prod([x.shape[d] for d in dims])
     if count == 0:
         raise ValueError(f"mean: cannot average over an empty dim (shape {x.shape}, dim {dim})")
     return Sum.apply(x, dims, keepdim) / count
@@ -340,7 +341,7 @@ def var(x: "TensorLike", dim: Dim = None, keepdim: bool = False, *, correction: 
     x, dims, keepdim = _reduction_args(x, dim, keepdim, axis, keepdims, "var")
     if unbiased is not None:
         correction = 1 if unbiased else 0
-    count = int(np.prod([x.shape[d] for d in dims]))
+    count = math.prod([x.shape[d] for d in dims])
     centered = x - Sum.apply(x, dims, True) / builtins.max(count, 1)
     squares = Sum.apply(centered * centered, dims, keepdim)
     if count - correction > 0:
@@ -476,7 +477,7 @@ def flatten(x: "TensorLike", start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for "
                          f"shape {x.shape}")
-    merged = int(np.prod(x.shape[start:end + 1]))
+    merged = math.prod(x.shape[start:end + 1])
     return reshape(x, x.shape[:start] + (merged,) + x.shape[end + 1:])
 
 

@@ -21,7 +21,7 @@ from ._checks import (DimensionError, broadcast_shape, normalize_dim, normalize_
                       pick_keepdim, reshape_target, shape_args)
 from .ops.elementwise import (Abs, Cast, Clamp, Exp, Log, Maximum, Minimum, Pow, ReLU,
                               Sigmoid, Sqrt, Tanh, Where)
-from .ops.linalg import MatMul
+from .ops.linalg import Linear, MatMul
 from .ops.reduce import Max, Sum
 from .ops.softmax import LogSoftmax, Softmax
 from .ops.shape import Cat, Expand, GetItem, Pad, Permute, Reshape
@@ -34,7 +34,7 @@ __all__ = [
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "pow", "maximum",
     "minimum", "where", "sum", "mean", "max", "min", "amax", "amin", "var", "std", "logsumexp",
     "softmax", "log_softmax", "argmax", "argmin", "reshape", "view", "transpose", "permute",
-    "flatten", "squeeze", "unsqueeze", "expand", "matmul", "cat", "stack", "pad", "cast",
+    "flatten", "squeeze", "unsqueeze", "expand", "matmul", "linear", "cat", "stack", "pad", "cast",
     "sliding_window", "clone",
     "vjp", "jvp", "vhp", "hvp", "jacobian", "hessian",
 ]
@@ -533,6 +533,27 @@ def matmul(x: "TensorLike", y: "TensorLike") -> Tensor:
                          "second-to-last dim of the second (transpose one of them?)")
     broadcast_shape("matmul (batch dims)", x.shape[:-2], y.shape[:-2])
     return MatMul.apply(x, y)
+
+
+def linear(x: "TensorLike", weight: "TensorLike", bias: "TensorLike | None" = None) -> Tensor:
+    """x @ weight.T + bias as one op (the computation of PyTorch's nn.functional.linear).
+
+    Shapes: x (*, in), weight (out, in), bias (out,) or None -> (*, out); one dtype for all
+    (convert first, e.g. x.float()). nn.functional.linear checks the shapes with
+    layer-specific messages and calls this.
+    """
+    x, weight = _tensor(x, "linear"), _tensor(weight, "linear")
+    bias = None if bias is None else _tensor(bias, "linear")
+    if x.ndim == 0 or weight.ndim != 2 or x.shape[-1] != weight.shape[1] or (
+            bias is not None and bias.shape != (weight.shape[0],)):
+        raise ValueError(f"linear: shapes x {x.shape}, weight {weight.shape}, bias "
+                         f"{None if bias is None else bias.shape} do not fit; need x (*, in), "
+                         "weight (out, in), bias (out,)")
+    if x.dtype != weight.dtype or (bias is not None and bias.dtype != x.dtype):
+        raise TypeError(f"linear: x, weight and bias must have one dtype, got {x.dtype}, "
+                        f"{weight.dtype}, {None if bias is None else bias.dtype}; convert "
+                        "first, e.g. x.float()")
+    return Linear.apply(x, weight, bias)
 
 
 def cat(tensors: Sequence[TensorLike], dim: int = 0) -> Tensor:

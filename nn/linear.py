@@ -41,7 +41,9 @@ def linear(x: Tensor, weight: Tensor, bias: "Tensor | None" = None) -> Tensor:
     if bias is not None and bias.shape != (out_features,):
         raise ValueError(f"linear: bias has shape {bias.shape} but the weight {weight.shape} "
                          f"needs ({out_features},)")
-    out = mg.matmul(x, weight.T)                # (*, in) @ (in, out) -> (*, out)
+    if x.dtype == weight.dtype and (bias is None or bias.dtype == x.dtype):
+        return mg.linear(x, weight, bias)           # one op (see minigrad.functional.linear)
+    out = mg.matmul(x, weight.T)                # mixed dtypes: matmul's and +'s promotion
     return out if bias is None else out + bias
 
 

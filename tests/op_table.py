@@ -252,6 +252,17 @@ def matmul_case(draw):
 
 
 @st.composite
+def linear_case(draw):
+    """x (*, in), weight (out, in) and, or not, bias (out,): nn.functional.linear's shapes."""
+    lead = draw(st.lists(st.integers(1, MAX_SIDE), max_size=2).map(tuple))
+    n_in, n_out = draw(st.integers(1, MAX_SIDE)), draw(st.integers(1, MAX_SIDE))
+    operands = [draw(tensors(lead + (n_in,))), draw(tensors((n_out, n_in)))]
+    if draw(st.booleans()):
+        operands.append(draw(tensors((n_out,))))
+    return Case(tuple(operands))
+
+
+@st.composite
 def window_case(draw):
     kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
@@ -720,6 +731,9 @@ OPS = [
            mask_index_case(), lambda x, index: x[torch_tensor_index(index)]),
     # linear algebra and windows
     OpInfo("matmul", lambda x, y: x @ y, np.matmul, matmul_case(), lambda x, y: x @ y),
+    OpInfo("linear", lambda *operands: mg.linear(*operands),
+           lambda x, w, b=0.0: x @ w.T + b, linear_case(),
+           lambda *operands: _torch().nn.functional.linear(*operands)),
     OpInfo("sliding_window", mg.sliding_window, np_sliding_window, window_case(), torch_window),
     # PyTorch breadth: pointwise
     OpInfo("sin", mg.sin, np.sin, unary(), lambda x: x.sin()),

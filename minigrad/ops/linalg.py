@@ -60,6 +60,45 @@ class MatMul(Function):
         return grad_x, grad_y
 
 
+class Linear(Function):
+    """out = x @ weight.T + bias: a fully connected layer as one op.
+
+    The same numbers as matmul(x, weight.T) + bias, with one graph node instead of three
+    (transpose, product, bias add): a small network's step is mostly such bookkeeping.
+    Shapes: x (*, in), weight (out, in), bias (out,) or None -> out (*, out). All three
+    have one dtype (the caller checks; mixed dtypes take the composed form).
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, weight: Any, bias: Any) -> Any:
+        ctx.save_for_backward(x, weight)
+        rows = x.reshape(-1, x.shape[-1])                        # (M, in)
+        if type(rows) is np.ndarray and type(weight) is np.ndarray:
+            out = _matmul(rows, weight.T)
+        else:
+            out = array_module(rows, weight).matmul(rows, weight.T)
+        if bias is not None:
+            out += bias                                          # a fresh array: in place
+        return out.reshape(x.shape[:-1] + (weight.shape[0],))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        x, weight = ctx.saved_tensors
+        grads = reshape(grad, (-1, weight.shape[0]))             # (M, out)
+        rows = reshape(x, (-1, x.shape[-1]))                     # (M, in)
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_x = matmul(grad, weight)                        # (*, in)
+        if ctx.needs_input_grad[1]:
+            if type(grads) is np.ndarray and type(rows) is np.ndarray:
+                grad_w = _product_like(weight, grads.T, rows)    # (out, in), weight's order
+            else:
+                grad_w = matmul(swap_last_axes(grads), rows)
+        if ctx.needs_input_grad[2]:
+            grad_b = sum_dims(grads, (0,))                       # (out,)
+        return grad_x, grad_w, grad_b
+
+
 def matmul(a: Any, b: Any) -> Any:
     """a @ b for arrays or Tensors (NumPy's matmul rules)."""
     if isinstance(a, Tensor) or isinstance(b, Tensor):

@@ -370,7 +370,7 @@ def check_bad_input_and_misuse() -> None:
     ddp.train()
     loss = nn.functional.cross_entropy(ddp(x), y)
     loss.backward(retain_graph=True)
-    expect_error(RuntimeError, "parameter '4.bias' got a second gradient in one step",
+    expect_error(RuntimeError, "parameter '4.weight' got a second gradient in one step",
                  loss.backward)
     heads = parallel.DDP(TwoHeads())
     first, _ = heads(mg.ones(2, 4))

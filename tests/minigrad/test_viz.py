@@ -231,7 +231,7 @@ def test_collapse_modules_draws_one_node_per_layer():
     layers = {a["lines"][0]: (i, a) for i, a in dot.nodes.items() if a.get("shape") == "box3d"}
     assert sorted(layers) == ["0 (Dense)", "1 (ReLU)", "2 (Dense)"]
     first_id, first = layers["0 (Dense)"]
-    assert first["lines"][1:] == ["(5, 4) float32", "3 ops"]       # permute, matmul, add
+    assert first["lines"][1:] == ["(5, 4) float32", "1 op"]        # linear: one op
     assert layers["1 (ReLU)"][1]["lines"][2] == "1 op"
     chain = [(dot.nodes[a]["lines"][0], dot.nodes[b]["lines"][0]) for a, b, _ in dot.edges]
     assert ("0 (Dense)", "1 (ReLU)") in chain and ("1 (ReLU)", "2 (Dense)") in chain

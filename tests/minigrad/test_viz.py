@@ -250,7 +250,7 @@ def test_without_recording_ops_join_the_module_whose_parameters_they_use():
     dot = Dot(mg.viz.to_dot(loss, model=model))
     assert dot.cluster_of[dot.find("0.weight")] == "0"
     in_first = {dot.nodes[i]["lines"][0] for i, path in dot.cluster_of.items() if path == "0"}
-    assert {"matmul", "0.weight", "0.bias"} <= in_first
+    assert {"linear", "0.weight", "0.bias"} <= in_first
     assert dot.cluster_of.get(dot.find("relu")) is None
 
 

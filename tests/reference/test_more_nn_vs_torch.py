@@ -122,6 +122,20 @@ CONSTANT_INPUTS = {"binary_cross_entropy": {2}, "binary_cross_entropy_with_logit
                    "cross_entropy_weight_ignore_smoothing": {1}}
 
 
+def _away_from_ties(case, inputs):
+    """Skip draws on a branch boundary, where the two libraries pick different sides:
+    softplus at exactly beta * x == threshold (torch's double backward treats the tie as the
+    linear branch, its forward as the log branch; ours is the log branch throughout), and
+    normalize with a vector norm near eps (torch clamps the norm, ours the sum of powers: at
+    the tie their gradients split differently)."""
+    x = inputs[0].data
+    if case == "softplus":
+        assume(not np.any(x * 2.0 == 10.0))
+    if case == "normalize":
+        norms = (np.abs(x) ** 3).sum(axis=1) ** (1 / 3)
+        assume(np.all((norms == 0) | (norms > 1e-9)))
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 @settings(max_examples=5)
 @given(data=st.data())
@@ -130,6 +144,7 @@ def test_forward_and_gradients_match_torch(case, data):
     inputs = [data.draw(s, label=f"input {i}") for i, s in enumerate(strategies)]
     for i in CONSTANT_INPUTS.get(case, ()):
         inputs[i] = inputs[i].detach()
+    _away_from_ties(case, inputs)
     theirs_inputs = [torch.tensor(t.data, requires_grad=t.requires_grad) for t in inputs]
     out = ours_fn(*inputs)
     expected = theirs_fn(*theirs_inputs)
@@ -241,6 +256,7 @@ def test_second_derivatives_match_torch(case, data):
     for i in CONSTANT_INPUTS.get(case, ()):
         inputs[i] = inputs[i].detach()
     assume(case != "elu" or inputs[0].data.all())      # at 0 the second derivative jumps
+    _away_from_ties(case, inputs)
     theirs_inputs = [torch.tensor(t.data, requires_grad=t.requires_grad) for t in inputs]
     varying = [i for i, t in enumerate(inputs) if t.requires_grad]
     rng = np.random.default_rng(1)

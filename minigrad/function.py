@@ -62,7 +62,7 @@ class Context:
         self.inputs = inputs
         self.needs_input_grad = needs_input_grad
         self.saved_tensors: tuple[Any, ...] = ()
-        self.input_versions: list[int | None] | None = None
+        self.input_versions: tuple[int | None, ...] | None = None
         self.saved_output: Any = None
         self.freed = False
         self._hooks: Any = None          # gradient hooks of the output (Tensor.register_hook)
@@ -114,23 +114,42 @@ class Function:
     def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
         """Run the op on Tensors (or plain values) and record it for backward when needed."""
         # This runs once per op and its cost is the per-op overhead that
-        # benchmarks/op_overhead.py measures, so it is written for speed: one plain loop
-        # gathers everything about the arguments, and the rare cases (a non-array result,
-        # a subscribed tool) cost one test each.
-        raw: list[Any] = []
-        needs: list[bool] = []
-        versions: list[int | None] = []
-        for a in args:
+        # benchmarks/op_overhead.py measures, so it is written for speed. First, about each
+        # argument: its array for forward, whether it needs a gradient, its version (None for
+        # plain values). Ops of one or two arguments (nearly all) take unrolled paths that
+        # build no lists; the loop below them is the general case. (Tuples of numbers and
+        # bools also cost the garbage collector less than lists: it stops tracking them.)
+        raw: Any
+        needs: Any
+        versions: Any
+        if len(args) == 2:
+            a, b = args
             if isinstance(a, Tensor):
-                raw.append(a.data)
-                needs.append(a.requires_grad)
-                versions.append(a._version)
+                raw_a, needs_a, version_a = a.data, a.requires_grad, a._version
             else:
-                raw.append(a)
-                needs.append(False)
-                versions.append(None)
+                raw_a, needs_a, version_a = a, False, None
+            if isinstance(b, Tensor):
+                raw_b, needs_b, version_b = b.data, b.requires_grad, b._version
+            else:
+                raw_b, needs_b, version_b = b, False, None
+            raw, needs, versions = (raw_a, raw_b), (needs_a, needs_b), (version_a, version_b)
+        elif len(args) == 1 and isinstance(args[0], Tensor):
+            a = args[0]
+            raw, needs, versions = (a.data,), (a.requires_grad,), (a._version,)
+        else:
+            raw, needs, versions = [], [], []
+            for a in args:
+                if isinstance(a, Tensor):
+                    raw.append(a.data)
+                    needs.append(a.requires_grad)
+                    versions.append(a._version)
+                else:
+                    raw.append(a)
+                    needs.append(False)
+                    versions.append(None)
+            needs, versions = tuple(needs), tuple(versions)
         record = True in needs and _GRAD_MODE.enabled
-        ctx = Context(cls, args, tuple(needs))
+        ctx = Context(cls, args, needs)
         try:
             out = cls.forward(ctx, *raw, **kwargs)
         except (ValueError, TypeError, IndexError, ArithmeticError) as error:
@@ -161,18 +180,18 @@ def _as_output_array(ctx: Context, out: Any) -> Any:
 
 
 def _saves(saved: tuple[Any, ...], out: Any) -> bool:
-    """Is `out`, or an array it is a view of (or a view of it), among the saved arrays?"""
-    for value in saved:
-        if value is out:                  # the common case (Tanh, Exp, Sigmoid ...)
-            return True
+    """Is `out`, or an array it is a view of (or a view of it), among the saved values?"""
     out_base = out.base
     for value in saved:
-        # Python numbers (a scalar operand saved by Mul, Div, ...) have no `base`; skipping
-        # them saves getattr the cost of raising and catching an AttributeError.
+        if value is out or (value is out_base and out_base is not None):
+            return True
         kind = type(value)
-        if kind is float or kind is int:
-            continue
-        if (out_base is not None and value is out_base) or getattr(value, "base", None) is out:
+        if kind is np.ndarray:
+            if value.base is out:
+                return True
+        # Python numbers (a scalar operand saved by Mul, Div, ...) have no `base`: getattr
+        # would raise and catch an AttributeError for each.
+        elif kind is not float and kind is not int and getattr(value, "base", None) is out:
             return True
     return False
 

@@ -77,14 +77,17 @@ def promote_operands(x: "Tensor", other: Any, division: bool = False) -> tuple["
     gives (see _promotion.py); true division of integers gives the default float dtype."""
     kind = type(other)
     dtype = x.data.dtype
-    if kind is Tensor:                            # the common cases, decided without a call
-        if other.data.dtype is dtype and (not division or dtype in _FLOATING):
-            return x, other
-    elif kind is float:
+    # The common cases, decided without a call. A Tensor subclass (nn.Parameter: every bias
+    # add) counts as a Tensor; result_type below costs microseconds.
+    if kind is float:
         if dtype in _FLOATING:
             return x, other
-    elif kind is int and dtype in (_FLOATING if division else _NUMERIC):
-        return x, other
+    elif kind is int:
+        if dtype in (_FLOATING if division else _NUMERIC):
+            return x, other
+    elif kind is Tensor or isinstance(other, Tensor):
+        if other.data.dtype is dtype and (not division or dtype in _FLOATING):
+            return x, other
     other = _operand(other)
     target = result_type(x, other)
     if division and target.kind in "biu":

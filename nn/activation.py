@@ -22,6 +22,7 @@ from minigrad import Tensor
 from minigrad.function import Context
 from minigrad.ops import dual
 
+from ._checks import finite_number
 from .module import Module
 
 try:                                         # exact and fast when SciPy is installed
@@ -41,13 +42,6 @@ def _check_input(x: Any, op: str) -> Tensor:
         raise TypeError(f"{op}: input must be floating point, got dtype {x.dtype}; convert it "
                         "with x.float()")
     return x
-
-
-def _check_number(value: Any, name: str, op: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(value):
-        raise TypeError(f"{op}: {name} must be a finite number, got {value!r}")
-    return float(value)
 
 
 def _check_inplace(inplace: Any, op: str) -> bool:
@@ -161,7 +155,7 @@ class _Erf(mg.Function):
 def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x where x >= 0, else negative_slope * x. Shapes: (*) -> (*)."""
     _check_input(x, "leaky_relu")
-    slope = _check_number(negative_slope, "negative_slope", "leaky_relu")
+    slope = finite_number(negative_slope, "negative_slope", "leaky_relu")
     _check_inplace(inplace, "leaky_relu")
     return mg.where(x.data > 0, x, x * slope)
 
@@ -169,7 +163,7 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -
 def elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0, else alpha * (exp(x) - 1). Shapes: (*) -> (*)."""
     _check_input(x, "elu")
-    alpha = _check_number(alpha, "alpha", "elu")
+    alpha = finite_number(alpha, "alpha", "elu")
     _check_inplace(inplace, "elu")
     positive = x.data > 0
     negative_part = mg.where(positive, 0.0, x)           # exp only of values <= 0: no overflow
@@ -187,8 +181,8 @@ def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta * x)) / beta, stable for large |x|; x itself where beta * x >
     threshold (as PyTorch). Shapes: (*) -> (*)."""
     _check_input(x, "softplus")
-    beta = _check_number(beta, "beta", "softplus")
-    threshold = _check_number(threshold, "threshold", "softplus")
+    beta = finite_number(beta, "beta", "softplus")
+    threshold = finite_number(threshold, "threshold", "softplus")
     if beta == 0:
         raise ValueError("softplus: beta must be non-zero (it divides the result)")
     scaled = x * beta
@@ -240,7 +234,7 @@ class LeakyReLU(_Activation):
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__(inplace)
-        self.negative_slope = _check_number(negative_slope, "negative_slope", "LeakyReLU")
+        self.negative_slope = finite_number(negative_slope, "negative_slope", "LeakyReLU")
 
     def forward(self, x: Tensor) -> Tensor:
         return leaky_relu(x, self.negative_slope)
@@ -255,7 +249,7 @@ class ELU(_Activation):
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__(inplace)
-        self.alpha = _check_number(alpha, "alpha", "ELU")
+        self.alpha = finite_number(alpha, "alpha", "ELU")
 
     def forward(self, x: Tensor) -> Tensor:
         return elu(x, self.alpha)
@@ -292,8 +286,8 @@ class Softplus(Module):
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()
-        self.beta = _check_number(beta, "beta", "Softplus")
-        self.threshold = _check_number(threshold, "threshold", "Softplus")
+        self.beta = finite_number(beta, "beta", "Softplus")
+        self.threshold = finite_number(threshold, "threshold", "Softplus")
         if self.beta == 0:
             raise ValueError("Softplus: beta must be non-zero (it divides the result)")
 

@@ -33,6 +33,8 @@ import numpy as np
 import minigrad as mg
 from minigrad import Tensor
 
+from ._checks import finite_number
+
 if TYPE_CHECKING:
     from .module import Module
 
@@ -146,13 +148,6 @@ xavier_uniform_ = glorot_uniform_
 xavier_normal_ = glorot_normal_
 
 
-def _number(value: Any, name: str, op: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(value):
-        raise TypeError(f"{op}: {name} must be a finite number, got {value!r}")
-    return float(value)
-
-
 LINEAR_GAINS = ("linear", "identity", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
                 "conv_transpose2d", "conv_transpose3d", "sigmoid")
 
@@ -168,7 +163,7 @@ def calculate_gain(nonlinearity: str, param: "float | None" = None) -> float:
     if nonlinearity == "relu":
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
-        slope = 0.01 if param is None else _number(param, "param", "calculate_gain")
+        slope = 0.01 if param is None else finite_number(param, "param", "calculate_gain")
         return math.sqrt(2.0 / (1 + slope ** 2))
     if nonlinearity == "selu":
         return 3.0 / 4
@@ -181,7 +176,7 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
     """U(-b, b) with b = gain * sqrt(3 / fan), gain = calculate_gain(nonlinearity, a):
     He et al. (2015). The defaults (a=0, leaky_relu) give he_uniform_'s sqrt(6 / fan_in)."""
     tensor = _check_tensor(tensor, "kaiming_uniform_")
-    gain = calculate_gain(nonlinearity, _number(a, "a", "kaiming_uniform_"))
+    gain = calculate_gain(nonlinearity, finite_number(a, "a", "kaiming_uniform_"))
     bound = gain * math.sqrt(3.0 / _fan(tensor, mode, "kaiming_uniform_"))
     return _fill(tensor, mg.random.generator().uniform(-bound, bound, tensor.shape))
 
@@ -190,7 +185,7 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu") -> Tensor:
     """N(0, s^2) with s = gain / sqrt(fan), gain = calculate_gain(nonlinearity, a)."""
     tensor = _check_tensor(tensor, "kaiming_normal_")
-    gain = calculate_gain(nonlinearity, _number(a, "a", "kaiming_normal_"))
+    gain = calculate_gain(nonlinearity, finite_number(a, "a", "kaiming_normal_"))
     std = gain / math.sqrt(_fan(tensor, mode, "kaiming_normal_"))
     return _fill(tensor, mg.random.generator().normal(0.0, std, tensor.shape))
 
@@ -198,7 +193,7 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
 def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fill with `val`."""
     tensor = _check_tensor(tensor, "constant_")
-    return _fill(tensor, np.full(tensor.shape, _number(val, "val", "constant_")))
+    return _fill(tensor, np.full(tensor.shape, finite_number(val, "val", "constant_")))
 
 
 def eye_(tensor: Tensor) -> Tensor:
@@ -232,7 +227,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     """A (semi-)orthogonal matrix (the tensor flattened to (dim 0, rest)) times gain, from
     the QR decomposition of a Gaussian matrix (Saxe et al., 2013)."""
     tensor = _check_tensor(tensor, "orthogonal_")
-    gain = _number(gain, "gain", "orthogonal_")
+    gain = finite_number(gain, "gain", "orthogonal_")
     if tensor.ndim < 2:
         raise ValueError(f"orthogonal_: needs at least 2 dims, got shape {tensor.shape}")
     if tensor.numel() == 0:
@@ -254,8 +249,8 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     """N(mean, std^2) restricted to [a, b] (absolute bounds, as PyTorch), by redrawing the
     values that fall outside."""
     tensor = _check_tensor(tensor, "trunc_normal_")
-    mean, std = _number(mean, "mean", "trunc_normal_"), _number(std, "std", "trunc_normal_")
-    a, b = _number(a, "a", "trunc_normal_"), _number(b, "b", "trunc_normal_")
+    mean, std = finite_number(mean, "mean", "trunc_normal_"), finite_number(std, "std", "trunc_normal_")
+    a, b = finite_number(a, "a", "trunc_normal_"), finite_number(b, "b", "trunc_normal_")
     if std < 0 or not a < b:
         raise ValueError(f"trunc_normal_: need std >= 0 and a < b, got std={std}, a={a}, b={b}")
     mass = _normal_cdf((b - mean) / std) - _normal_cdf((a - mean) / std) if std > 0 else \
@@ -282,7 +277,7 @@ def _normal_cdf(z: float) -> float:
 def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01) -> Tensor:
     """A 2-D tensor drawn from N(0, std^2) with a fraction `sparsity` of each column zeroed."""
     tensor = _check_tensor(tensor, "sparse_")
-    sparsity, std = _number(sparsity, "sparsity", "sparse_"), _number(std, "std", "sparse_")
+    sparsity, std = finite_number(sparsity, "sparsity", "sparse_"), finite_number(std, "std", "sparse_")
     if tensor.ndim != 2 or not 0 <= sparsity <= 1 or std < 0:
         raise ValueError(f"sparse_: needs a 2-D tensor, 0 <= sparsity <= 1 and std >= 0, got "
                          f"shape {tensor.shape}, sparsity={sparsity}, std={std}")

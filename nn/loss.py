@@ -22,6 +22,7 @@ import minigrad as mg
 from minigrad import Tensor
 from minigrad.tensor import TensorLike
 
+from ._checks import finite_number, integer
 from .activation import stable_softplus
 from .module import Module
 
@@ -56,19 +57,6 @@ def _reduce(losses: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
         return losses.mean()
     return losses
-
-
-def _check_int(value: Any, name: str, op: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{op}: {name} must be an int, got {value!r}")
-    return int(value)
-
-
-def _check_float(value: Any, name: str, op: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(value):
-        raise TypeError(f"{op}: {name} must be a finite number, got {value!r}")
-    return float(value)
 
 
 # --- classification with class indices ---------------------------------------------------------
@@ -173,7 +161,7 @@ def nll_loss(input: Tensor, target: TensorLike, weight: "Tensor | None" = None,
     """
     reduction = _legacy_reduction(size_average, reduce, reduction, "nll_loss")
     input = _check_scores(input, "nll_loss")
-    ignore_index = _check_int(ignore_index, "ignore_index", "nll_loss")
+    ignore_index = integer(ignore_index, "ignore_index", "nll_loss")
     labels = _class_targets(input, target, "nll_loss", ignore_index)
     classes = input.shape[0] if input.ndim == 1 else input.shape[1]
     weight = _check_class_weight(weight, classes, "nll_loss")
@@ -200,8 +188,8 @@ def cross_entropy(input: Tensor, target: TensorLike, weight: "Tensor | None" = N
     op = "cross_entropy"
     reduction = _legacy_reduction(size_average, reduce, reduction, op)
     input = _check_scores(input, op)
-    ignore_index = _check_int(ignore_index, "ignore_index", op)
-    smoothing = _check_float(label_smoothing, "label_smoothing", op)
+    ignore_index = integer(ignore_index, "ignore_index", op)
+    smoothing = finite_number(label_smoothing, "label_smoothing", op)
     if not 0.0 <= smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
     class_dim = 0 if input.ndim == 1 else 1
@@ -329,7 +317,7 @@ def smooth_l1_loss(input: Tensor, target: TensorLike, size_average: bool | None 
     Shapes: input (*), target (*) the same shape -> () ("mean"/"sum") or (*) ("none").
     """
     reduction = _legacy_reduction(size_average, reduce, reduction, "smooth_l1_loss")
-    beta = _check_float(beta, "beta", "smooth_l1_loss")
+    beta = finite_number(beta, "beta", "smooth_l1_loss")
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
     input, target = _pair(input, target, "smooth_l1_loss")
@@ -348,7 +336,7 @@ def huber_loss(input: Tensor, target: TensorLike, reduction: str = "mean",
     Shapes: input (*), target (*) the same shape -> () ("mean"/"sum") or (*) ("none").
     """
     reduction = _check_reduction(reduction, "huber_loss")
-    delta = _check_float(delta, "delta", "huber_loss")
+    delta = finite_number(delta, "delta", "huber_loss")
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
     input, target = _pair(input, target, "huber_loss")
@@ -500,8 +488,8 @@ class CrossEntropyLoss(_Loss):
                  label_smoothing: float = 0.0) -> None:
         super().__init__(size_average, reduce, reduction)
         _weight_buffer(self, "weight", weight)
-        self.ignore_index = _check_int(ignore_index, "ignore_index", "CrossEntropyLoss")
-        self.label_smoothing = _check_float(label_smoothing, "label_smoothing",
+        self.ignore_index = integer(ignore_index, "ignore_index", "CrossEntropyLoss")
+        self.label_smoothing = finite_number(label_smoothing, "label_smoothing",
                                             "CrossEntropyLoss")
         if not 0.0 <= self.label_smoothing <= 1.0:
             raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got "
@@ -520,7 +508,7 @@ class NLLLoss(_Loss):
                  reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         _weight_buffer(self, "weight", weight)
-        self.ignore_index = _check_int(ignore_index, "ignore_index", "NLLLoss")
+        self.ignore_index = integer(ignore_index, "ignore_index", "NLLLoss")
 
     def forward(self, input: Tensor, target: TensorLike) -> Tensor:
         return nll_loss(input, target, self.weight, ignore_index=self.ignore_index,
@@ -548,7 +536,7 @@ class SmoothL1Loss(_Loss):
                  reduction: str = "mean",
                  beta: float = 1.0) -> None:
         super().__init__(size_average, reduce, reduction)
-        self.beta = _check_float(beta, "beta", "SmoothL1Loss")
+        self.beta = finite_number(beta, "beta", "SmoothL1Loss")
         if self.beta < 0:
             raise ValueError(f"SmoothL1Loss: beta must be >= 0, got {beta}")
 
@@ -561,7 +549,7 @@ class HuberLoss(_Loss):
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction=reduction)
-        self.delta = _check_float(delta, "delta", "HuberLoss")
+        self.delta = finite_number(delta, "delta", "HuberLoss")
         if self.delta <= 0:
             raise ValueError(f"HuberLoss: delta must be > 0, got {delta}")
 

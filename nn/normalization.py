@@ -16,14 +16,8 @@ import numpy as np
 import minigrad as mg
 from minigrad import Tensor
 
+from ._checks import finite_number
 from .module import Module, Parameter
-
-
-def _check_float(value: Any, name: str, op: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(value):
-        raise TypeError(f"{op}: {name} must be a finite number, got {value!r}")
-    return float(value)
 
 
 def _check_features(value: Any, name: str, op: str) -> int:
@@ -71,8 +65,8 @@ def batch_norm(x: Tensor, running_mean: "Tensor | None", running_var: "Tensor | 
     if x.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C) or (N, C, H, W), got "
                          f"shape {x.shape}; add a batch dim with x.unsqueeze(0)")
-    _check_float(momentum, "momentum", "batch_norm")
-    _check_float(eps, "eps", "batch_norm")
+    finite_number(momentum, "momentum", "batch_norm")
+    finite_number(eps, "eps", "batch_norm")
     if not 0.0 <= momentum <= 1.0 or eps <= 0:
         raise ValueError(f"batch_norm: need 0 <= momentum <= 1 and eps > 0, got momentum="
                          f"{momentum}, eps={eps}")
@@ -135,9 +129,9 @@ class _BatchNorm(Module):
         super().__init__()
         name = type(self).__name__
         self.num_features = _check_features(num_features, "num_features", name)
-        self.eps = _check_float(eps, "eps", name)
+        self.eps = finite_number(eps, "eps", name)
         if momentum is not None:
-            momentum = _check_float(momentum, "momentum", name)
+            momentum = finite_number(momentum, "momentum", name)
         if eps <= 0 or momentum is not None and not 0.0 <= momentum <= 1.0:
             raise ValueError(f"{name}: need eps > 0 and 0 <= momentum <= 1 (or None), got "
                              f"eps={eps}, momentum={momentum}")
@@ -274,7 +268,7 @@ def layer_norm(x: Tensor, normalized_shape: int | Sequence[int], weight: "Tensor
         raise ValueError(f"layer_norm: input of shape {x.shape} does not end with "
                          f"normalized_shape {shape}; expected input of shape (*, "
                          f"{', '.join(map(str, shape))})")
-    eps = _check_float(eps, "eps", "layer_norm")
+    eps = finite_number(eps, "eps", "layer_norm")
     weight = _affine_param(weight, "weight", shape, "layer_norm")
     bias = _affine_param(bias, "bias", shape, "layer_norm")
     if x.numel() == 0:
@@ -302,7 +296,7 @@ class LayerNorm(Module):
                  bias: bool = True) -> None:
         super().__init__()
         self.normalized_shape = _normalized_shape(normalized_shape, "LayerNorm")
-        self.eps = _check_float(eps, "eps", "LayerNorm")
+        self.eps = finite_number(eps, "eps", "LayerNorm")
         self.elementwise_affine = _check_flag(elementwise_affine, "elementwise_affine",
                                               "LayerNorm")
         _check_flag(bias, "bias", "LayerNorm")
@@ -341,7 +335,7 @@ def group_norm(x: Tensor, num_groups: int, weight: "Tensor | None" = None,
                          f"num_groups={groups}, got shape {x.shape}")
     if x.dtype.kind != "f":
         raise TypeError(f"group_norm: input must be floating point, got {x.dtype}")
-    eps = _check_float(eps, "eps", "group_norm")
+    eps = finite_number(eps, "eps", "group_norm")
     channels = x.shape[1]
     weight = _affine_param(weight, "weight", (channels,), "group_norm")
     bias = _affine_param(bias, "bias", (channels,), "group_norm")
@@ -375,7 +369,7 @@ class GroupNorm(Module):
         if num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels={num_channels} must be divisible by "
                              f"num_groups={num_groups}")
-        self.eps = _check_float(eps, "eps", "GroupNorm")
+        self.eps = finite_number(eps, "eps", "GroupNorm")
         self.affine = _check_flag(affine, "affine", "GroupNorm")
         if self.affine:
             self.weight = Parameter(mg.ones(num_channels))
@@ -405,8 +399,8 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
         raise TypeError(f"normalize: input must be a Tensor, got {type(input).__name__}")
     if input.dtype.kind != "f":
         raise TypeError(f"normalize: input must be floating point, got {input.dtype}")
-    p = _check_float(p, "p", "normalize")
-    eps = _check_float(eps, "eps", "normalize")
+    p = finite_number(p, "p", "normalize")
+    eps = finite_number(eps, "eps", "normalize")
     if p <= 0 or eps < 0:
         raise ValueError(f"normalize: need p > 0 and eps >= 0, got p={p}, eps={eps}")
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) \

@@ -76,7 +76,7 @@ def _windows(x: Any, kernel_size: Any, stride: Any, dilation: Any, padding: Any,
     (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
     (top, bottom), (left, right) = padding
     if top or bottom or left or right:
-        x = xp.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)), constant_values=value)
+        x = _pad(x, padding, value)
     n, c, h, w = x.shape
     oh = (h - dh * (kh - 1) - 1) // sh + 1
     ow = (w - dw * (kw - 1) - 1) // sw + 1
@@ -86,6 +86,22 @@ def _windows(x: Any, kernel_size: Any, stride: Any, dilation: Any, padding: Any,
     if xp is not np:                     # CuPy's as_strided has no `writeable` flag
         return xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
     return as_strided(x, shape=shape, strides=strides, writeable=False)
+
+
+def _pad(x: Any, padding: Any, value: Any) -> Any:
+    """x (N, C, H, W) padded with `value` on the last two axes, laid out in x's memory order
+    (np.pad's result is C order: a batch-last input, as nn.conv2d makes, would lose its
+    layout, and the im2col copy of the windows would gather with the batch axis strided)."""
+    xp = array_module(x)
+    (top, bottom), (left, right) = padding
+    n, c, h, w = x.shape
+    shape = (n, c, h + top + bottom, w + left + right)
+    order = sorted(range(4), key=lambda axis: -x.strides[axis])
+    padded = xp.empty([shape[a] for a in order], x.dtype).transpose(
+        [order.index(a) for a in range(4)])
+    padded[...] = value
+    padded[:, :, top:top + h, left:left + w] = x
+    return padded
 
 
 def _col2im(grad: Any, shape: Any, kernel_size: Any, stride: Any, dilation: Any,

@@ -169,6 +169,34 @@ def test_float32_stays_float32_forward_and_backward():
     assert x.grad.dtype == np.float32
 
 
+@pytest.mark.parametrize("padding", [0, 2])
+def test_batch_first_and_batch_last_inputs_give_the_same_results(padding):
+    """conv2d copies a batch-first input batch-last, and padding keeps the input's layout:
+    neither changes a value of the output or of the gradients."""
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal((3, 2, 7, 6)).astype(np.float32)
+    weight = mg.tensor(rng.standard_normal((4, 2, 3, 3)).astype(np.float32), requires_grad=True)
+    batch_first = mg.tensor(data, requires_grad=True)
+    batch_last = mg.tensor(data.transpose(1, 2, 3, 0), requires_grad=True)  # (C, H, W, N)
+    results = []
+    for x in (batch_first, batch_last.permute(3, 0, 1, 2)):
+        assert (x.data.strides[0] == 4) == (x is not batch_first)
+        weight.grad = None
+        out = conv2d(x, weight, padding=padding)
+        (out * out).sum().backward()
+        results.append((out.numpy(), weight.grad.numpy()))
+    for first, last in zip(*results):
+        np.testing.assert_array_equal(first, last)
+    np.testing.assert_array_equal(batch_first.grad.numpy(),
+                                  batch_last.grad.numpy().transpose(3, 0, 1, 2))
+    windows = mg.sliding_window(batch_last.permute(3, 0, 1, 2), 3, padding=padding, value=-1.0)
+    assert windows.data.strides[0] == 4                  # the padded copy is batch-last too
+    expected = np.lib.stride_tricks.sliding_window_view(
+        np.pad(data, ((0, 0), (0, 0), (padding,) * 2, (padding,) * 2), constant_values=-1.0),
+        (3, 3), axis=(2, 3))
+    np.testing.assert_array_equal(windows.numpy(), expected)
+
+
 def test_conv2d_module_attributes_init_and_repr():
     mg.manual_seed(0)
     layer = nn.Conv2d(1, 32, kernel_size=3)

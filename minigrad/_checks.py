@@ -16,6 +16,8 @@ class DimensionError(IndexError, ValueError):
 
 def normalize_dim(dim: Any, ndim: int, op: str, shape: Any = None) -> int:
     """One dim as a non-negative axis, accepting -ndim..ndim-1."""
+    if type(dim) is int and 0 <= dim < ndim:       # the common case, checked in one line
+        return dim
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
         raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__} {dim!r}")
     low, high = -max(ndim, 1), max(ndim, 1) - 1

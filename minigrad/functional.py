@@ -448,6 +448,8 @@ def permute(x: "TensorLike", *dims: int | Sequence[int]) -> Tensor:
     """Reorder the axes: out.shape[i] == x.shape[dims[i]]."""
     x = _tensor(x, "permute")
     dims = shape_args(dims, "permute")
+    if sorted(dims) == list(range(x.ndim)):        # already non-negative axes, each once
+        return Permute.apply(x, dims)
     axes = tuple(normalize_dim(d, x.ndim, "permute", x.shape) for d in dims)
     if sorted(axes) != list(range(x.ndim)):
         raise ValueError(f"permute: dims {dims} must list each of the {x.ndim} axes of shape "

@@ -241,18 +241,23 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
-        ctx.save_for_backward(x)
         if _big_float(x):
-            return np.maximum(x, 0, out=buffers.empty_like(x))
-        return array_module(x).maximum(x, 0)
+            out = np.maximum(x, 0, out=buffers.empty_like(x))
+        else:
+            out = array_module(x).maximum(x, 0)
+        # The output, not the input, is kept (as PyTorch): out > 0 exactly where x > 0 (NaN
+        # stays NaN in both), and the output is what the next layer (max pooling) reads, so
+        # in backward it is likelier to be still in the CPU's cache than x.
+        ctx.save_for_backward(out)
+        return out
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        (x,) = ctx.saved_tensors
-        if _big_float_pair(grad, x):
-            positive = np.greater(x, 0, out=buffers.empty_like(x, bool))
+        (out,) = ctx.saved_tensors
+        if _big_float_pair(grad, out):
+            positive = np.greater(out, 0, out=buffers.empty_like(out, bool))
             return np.multiply(grad, positive, out=buffers.empty_like(grad))
-        return grad * (value(x) > 0)
+        return grad * (value(out) > 0)
 
 
 class Abs(Function):

@@ -128,15 +128,25 @@ def test_saved_output_deep_in_the_graph_is_checked():
         loss.backward()
 
 
-def test_ops_that_do_not_save_their_output_still_allow_it():
-    # relu saves its input, not its output: changing the output does not change its gradient,
-    # and PyTorch allows it too.
+def test_relu_saves_its_output_as_pytorch_does():
+    # PyTorch's relu keeps its result for backward (ReluBackward0 reads it), so changing the
+    # output in place before backward is refused there too.
     x = mg.tensor([-1.0, 2.0], requires_grad=True)
     y = mg.relu(x)
     with mg.no_grad():
         y.mul_(10)
+    with pytest.raises(RuntimeError, match=r"ReLU: its output of shape \(2,\) was modified"):
+        y.sum().backward()
+
+
+def test_ops_that_do_not_save_their_output_still_allow_it():
+    # abs keeps its input, not its output: changing the output is allowed, as in PyTorch.
+    x = mg.tensor([-1.0, 2.0], requires_grad=True)
+    y = mg.abs(x)
+    with mg.no_grad():
+        y.mul_(10)
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [0.0, 1.0])
+    np.testing.assert_array_equal(x.grad.data, [-1.0, 1.0])
 
 
 def test_a_custom_function_that_saves_its_output_is_checked_too():

@@ -215,3 +215,33 @@ def test_recorded_inplace_update_of_a_saved_output_is_refused_as_torch(update):
     torch = pytest.importorskip("torch")
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         run(torch, torch.tensor)
+
+
+# --- changes made while backward runs ------------------------------------------------------------
+# backward checks every node's inputs before it starts; an in-place change made by code that
+# runs during the sweep (a hook) must still be caught before the node that needs the value runs.
+def test_inplace_change_by_a_gradient_hook_during_backward_is_refused():
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    scale = mg.tensor([3.0, 4.0])
+    out = (w * scale) * 2.0
+
+    def change_scale(grad):
+        scale.add_(1.0)               # scale does not require grad: allowed, but tracked
+
+    out.register_hook(change_scale)   # runs before the Mul that saved `scale` does
+    with pytest.raises(RuntimeError, match=r"Mul: an input of shape \(2,\) was modified in "
+                                           r"place \(version 0 -> 1\)"):
+        out.sum().backward()
+    assert w.grad is None
+
+
+def test_inplace_change_by_a_post_accumulate_hook_during_backward_is_refused():
+    a = mg.tensor([1.0, 2.0], requires_grad=True)
+    w = mg.tensor([0.5, 0.5], requires_grad=True)
+    scale = mg.tensor([3.0, 4.0])
+    # backward reaches `a` (through the last Add) before the Mul that saved `scale`
+    loss = ((w * scale).exp() + a).sum()
+    a.register_post_accumulate_grad_hook(lambda tensor: scale.mul_(2.0))
+    with pytest.raises(RuntimeError, match=r"Mul: an input of shape \(2,\) was modified"):
+        loss.backward()
+    assert w.grad is None

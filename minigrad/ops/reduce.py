@@ -135,7 +135,8 @@ def _first_max_grad_by_slices(x: Any, out: Any, grad: Any, dims: Any) -> Any:
         aligned[...] = grad
         grad = aligned
     taken = hit = None
-    for index in _group_positions(x.shape, dims):
+    positions = _group_positions(x.shape, dims)
+    for index in positions[:-1]:
         hit = xp.equal(x[index], out, out=hit)
         if has_nan:
             hit |= xp.isnan(x[index])
@@ -145,4 +146,11 @@ def _first_max_grad_by_slices(x: Any, out: Any, grad: Any, dims: Any) -> Any:
             xp.greater(hit, taken, out=hit)             # a hit, and no earlier one
             taken |= hit
         xp.multiply(grad, hit, out=result[index])
+    if taken is None:                                   # a group of one: it is its maximum
+        result[positions[-1]] = grad
+    else:
+        # Every group's maximum is one of its elements (NaN: a NaN element), so the last
+        # position is the first maximum exactly where no earlier one was: x need not be read.
+        hit = xp.logical_not(taken, out=hit)
+        xp.multiply(grad, hit, out=result[positions[-1]])
     return result

@@ -65,6 +65,23 @@ def test_max_pool_gradient_goes_to_the_first_maximum_on_ties(cfg):
     np.testing.assert_array_equal(t.grad.data, expected)
 
 
+@given(pool_configs(distinct=False), st.integers(0, 2**16))
+def test_max_pool_nan_inf_and_signed_zeros_follow_the_first_maximum(cfg, seed):
+    """NaN is the maximum (its first one takes the gradient), ties between -0.0 and 0.0 go to
+    the first; the input is big enough for the per-window-position path of the Max op."""
+    _, kernel, stride, padding = cfg
+    rng = np.random.default_rng(seed)
+    values = np.array([np.nan, -np.inf, -1.0, -0.0, 0.0, 1.0, np.inf])
+    x = rng.choice(values, size=(2, 3, 6, 7), p=[0.05, 0.1, 0.2, 0.2, 0.2, 0.15, 0.1])
+    t = mg.tensor(x, requires_grad=True)
+    out = max_pool2d(t, kernel, stride, padding)
+    out.backward(mg.ones(*out.shape, dtype=out.dtype))      # sum() would warn on inf - inf
+    expected_out, expected_grad = reference_pool(x, kernel, stride or kernel, padding, np.max,
+                                                 -np.inf)
+    np.testing.assert_array_equal(out.data, expected_out)
+    np.testing.assert_array_equal(t.grad.data, expected_grad)
+
+
 def test_max_pool_all_equal_window_sends_everything_to_its_top_left():
     for stride in (None, 1):          # reshape fast path and sliding-window path
         t = mg.zeros(1, 1, 4, 4, requires_grad=True)

@@ -14,6 +14,7 @@ raises instead of computing a wrong gradient.
 """
 from __future__ import annotations
 
+import weakref
 from typing import Any, Callable
 
 import numpy as np
@@ -73,6 +74,32 @@ def apply_ufunc(target: Any, op: str, ufunc: Any, value: Any) -> None:
         raise _numpy_error(target, op, value, error) from None
 
 
+def saves_array(saved: tuple[Any, ...], array: Any) -> bool:
+    """Is `array`, or an array it is a view of (or a view of it), among the saved values?"""
+    base = getattr(array, "base", None)
+    for value in saved:
+        if value is array or (base is not None and value is base) or (
+                not isinstance(value, (int, float)) and getattr(value, "base", None) is array):
+            return True
+    return False
+
+
+def _note_output_change(target: Any) -> None:
+    """`target`'s array is about to change in place: if the op that made it saved that array
+    for backward (exp, tanh, relu ...), mark the op, so backward refuses it (its gradient
+    would be computed from the changed values). Only in-place ops pay for this test."""
+    node = target.grad_fn
+    if node is not None and node.saved_tensors and saves_array(node.saved_tensors,
+                                                                target.data):
+        node.changed_output = weakref.ref(target)
+
+
+def bump_version(target: Any) -> None:
+    """Count an in-place change of `target` (every in-place write ends here)."""
+    _note_output_change(target)
+    target._version += 1
+
+
 def take_result(target: Any, op: str, result: Any) -> None:
     """Make `result` (an out-of-place Tensor) the new value and history of `target`."""
     if result.shape != target.shape:
@@ -84,6 +111,7 @@ def take_result(target: Any, op: str, result: Any) -> None:
             raise RuntimeError(f"{op}: result type {result.dtype} can't be cast to the desired "
                                f"output type {target.dtype}; convert first, e.g. x.float()")
         result = result.to(target.dtype)
+    _note_output_change(target)           # before the history moves to result's node
     target.data[...] = result.data
     target.grad_fn = result.grad_fn
     target.requires_grad = result.requires_grad
@@ -98,7 +126,7 @@ def update(target: Any, op: str, ufunc: Any, value: Any,
         take_result(target, op, compute(old, old if value is target else value))
     else:
         apply_ufunc(target, op, ufunc, value)
-    target._version += 1
+    bump_version(target)
     return target
 
 
@@ -116,7 +144,7 @@ def overwrite(target: Any, op: str, values: Any, recorded: Any = None) -> Any:
             target.data[...] = _raw(values)
         except (TypeError, ValueError, OverflowError) as error:
             raise _numpy_error(target, op, values, error) from None
-    target._version += 1
+    bump_version(target)
     return target
 
 
@@ -138,5 +166,5 @@ def replace(target: Any, op: str, compute: Callable[[Any], Any], operand: Any = 
         with grad_mode.no_grad():
             result = compute(target)
         target.data[...] = result.data
-    target._version += 1
+    bump_version(target)
     return target

@@ -183,7 +183,7 @@ def graph_nodes(root_nodes: Any, outputs: Any = None,
     """Every node reachable from `root_nodes`, with how many graph edges point at each.
 
     Every node that saved its own output is checked here, before any gradient is computed,
-    against in-place changes of that output.
+    against in-place changes of that output (which the in-place ops mark on the node).
     Iterative (explicit stack), so a chain of a million ops works. Returns a dict
     node -> number of consumers of that node's output inside the graph, and whether any
     node's input was changed in place since the op ran (the sweep then checks each node's
@@ -219,7 +219,7 @@ def graph_nodes(root_nodes: Any, outputs: Any = None,
             else:
                 consumers[parent] = 1
                 stack.append(parent)
-                if parent.saved_output is not None:
+                if parent.changed_output is not None:
                     _check_output_version(parent)
     return consumers, inputs_changed
 
@@ -256,10 +256,11 @@ def _check_input_versions(node: Any) -> None:
 
 def _check_output_version(node: Any) -> None:
     """An op that saved its output (exp, tanh, sqrt ...) computes its gradient from it: the
-    output must be as the op left it (version 0, a fresh tensor). An output no longer alive
+    output must be as the op left it (version 0, a fresh tensor). The in-place ops mark a
+    node whose saved output they changed (minigrad._inplace); an output no longer alive
     cannot have been changed since."""
-    if node.saved_output is not None:
-        output = node.saved_output()
+    if node.changed_output is not None:
+        output = node.changed_output()
         if output is not None and output._version != 0:
             raise _version_error(node, output, 0, role="its output")
 

@@ -22,7 +22,6 @@ The contract (every built-in op follows it):
 """
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
 import numpy as np
@@ -46,15 +45,16 @@ class Context:
         saved_tensors:     what `forward` passed to `save_for_backward` (arrays; Tensors while
                            a create_graph backward runs the node)
         input_versions:    each Tensor input's version counter when the op ran
-        saved_output:      a weak reference to the output Tensor when a saved array is (a
-                           view of) the output, else None: backward then refuses an output
-                           changed in place since the op ran
+        changed_output:    None, or a weak reference to the output Tensor once an in-place
+                           op changed it while a saved array is (a view of) it: backward
+                           then refuses the node (set by minigrad._inplace, the one place
+                           in-place changes happen, so recording an op costs nothing for it)
         freed:             True once backward released the saved arrays (retain_graph=False)
     Ops set further attributes of their own in forward (e.g. `ctx.shape = x.shape`).
     """
 
     __slots__ = ("function", "inputs", "needs_input_grad", "saved_tensors", "input_versions",
-                 "saved_output", "freed", "_hooks", "__dict__", "__weakref__")
+                 "changed_output", "freed", "_hooks", "__dict__", "__weakref__")
 
     def __init__(self, function: type[Function] | None = None, inputs: tuple[Any, ...] = (),
                  needs_input_grad: tuple[bool, ...] = ()) -> None:
@@ -63,7 +63,7 @@ class Context:
         self.needs_input_grad = needs_input_grad
         self.saved_tensors: tuple[Any, ...] = ()
         self.input_versions: tuple[int | None, ...] | None = None
-        self.saved_output: Any = None
+        self.changed_output: Any = None
         self.freed = False
         self._hooks: Any = None          # gradient hooks of the output (Tensor.register_hook)
 
@@ -159,9 +159,6 @@ class Function:
         if record and out.dtype.kind in _FLOAT_KINDS:
             ctx.input_versions = versions
             result = new_tensor(out, True, ctx)
-            saved = ctx.saved_tensors
-            if saved and _saves(saved, out):
-                ctx.saved_output = weakref.ref(result)
         else:
             result = new_tensor(out, False, None)
         if TOOLS.record is not None:
@@ -171,29 +168,12 @@ class Function:
 
 def _as_output_array(ctx: Context, out: Any) -> Any:
     """`out` as an array (NumPy turns 0-d results into scalars); a saved reference to it
-    is updated too, so the engine still recognises the saved output."""
+    is updated too, so in-place changes of the output are still recognised (_inplace)."""
     array = array_module(out).asarray(out)
     if any(value is out for value in ctx.saved_tensors):
         ctx.saved_tensors = tuple(array if value is out else value
                                   for value in ctx.saved_tensors)
     return array
-
-
-def _saves(saved: tuple[Any, ...], out: Any) -> bool:
-    """Is `out`, or an array it is a view of (or a view of it), among the saved values?"""
-    out_base = out.base
-    for value in saved:
-        if value is out or (value is out_base and out_base is not None):
-            return True
-        kind = type(value)
-        if kind is np.ndarray:
-            if value.base is out:
-                return True
-        # Python numbers (a scalar operand saved by Mul, Div, ...) have no `base`: getattr
-        # would raise and catch an AttributeError for each.
-        elif kind is not float and kind is not int and getattr(value, "base", None) is out:
-            return True
-    return False
 
 
 def _op_error(cls: type[Function], args: tuple[Any, ...], error: Exception) -> Exception:

@@ -345,7 +345,7 @@ class Tensor:
             _inplace.replace(self, "__setitem__", lambda old: S.index_put(old, index, value),
                              value)
             return
-        self._version += 1
+        _inplace.bump_version(self)
         value = value.data if isinstance(value, Tensor) else value
         try:
             self.data[index] = value
@@ -413,10 +413,12 @@ class Tensor:
 
     def __imatmul__(self, other: "TensorLike") -> "Tensor":
         _inplace.check_not_leaf(self, "@=")
-        result = F.matmul(self if _inplace.is_recording(self, (other,)) else self.detach(),
-                          other)
+        # Recorded on a snapshot of the old value, as every recorded in-place op: recording
+        # it on self made self its own input (a cycle: no gradient reached the inputs).
+        result = F.matmul(_inplace.snapshot(self) if _inplace.is_recording(self, (other,))
+                          else self.detach(), other)
         _inplace.take_result(self, "@=", result)
-        self._version += 1
+        _inplace.bump_version(self)
         return self
 
     def clamp_(self, min: "TensorLike | None" = None,

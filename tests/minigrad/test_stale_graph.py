@@ -245,3 +245,53 @@ def test_inplace_change_by_a_post_accumulate_hook_during_backward_is_refused():
     with pytest.raises(RuntimeError, match=r"Mul: an input of shape \(2,\) was modified"):
         loss.backward()
     assert w.grad is None
+
+
+# The in-place ops mark the op whose saved output they change (minigrad._inplace): every
+# kind of in-place write, recorded or not, must do it.
+IN_PLACE_WRITES = {
+    "clamp_": lambda y: y.clamp_(max=1.0),
+    "masked_fill_": lambda y: y.masked_fill_(y > 1.0, 0.0),
+    "copy_": lambda y: y.copy_(mg.zeros(2, 2)),
+    "zero_": lambda y: y.zero_(),
+    "div_": lambda y: y.div_(2.0),
+    "setitem": lambda y: y.__setitem__((0, 0), 5.0),
+}
+
+
+@pytest.mark.parametrize("recorded", [False, True])
+@pytest.mark.parametrize("name", sorted(IN_PLACE_WRITES))
+def test_every_in_place_write_of_a_saved_output_is_refused(name, recorded):
+    x = mg.tensor([[0.5, 1.0], [2.0, 0.25]], requires_grad=True)
+    y = mg.exp(x)
+    with mg.set_grad_enabled(recorded):
+        IN_PLACE_WRITES[name](y)
+    with pytest.raises(RuntimeError, match=r"Exp: its output of shape \(2, 2\) was modified"):
+        y.sum().backward()
+    assert x.grad is None
+
+
+def test_in_place_write_of_an_output_that_was_not_saved_is_allowed():
+    # Mul keeps its inputs: writing into its output afterwards changes no saved array.
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3.0
+    with mg.no_grad():
+        y.mul_(10.0)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+
+
+def test_recorded_matmul_in_place_gives_torchs_gradient():
+    torch = pytest.importorskip("torch")
+    values = [[0.5, 1.0], [2.0, 0.25]]
+    weight = [[1.0, 2.0], [-1.0, 0.5]]
+    x = mg.tensor(values, requires_grad=True)
+    y = x * 2.0
+    y @= mg.tensor(weight)
+    y.sum().backward()
+    tx = torch.tensor(values, requires_grad=True)
+    ty = tx * 2.0
+    ty @= torch.tensor(weight)
+    ty.sum().backward()
+    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-6)

@@ -12,6 +12,7 @@ import numpy as np
 from ..backend import array_module
 from ..function import Function
 from .elementwise import value, where
+from .reduce import dropped_shape
 from .shape import reshape
 
 
@@ -35,7 +36,7 @@ class PNorm(Function):
         scale = xp.where(peak > 0, peak, 1)
         out = scale * ((magnitude / scale) ** p).sum(axis=dims, keepdims=True) ** (1.0 / p)
         if not keepdim:
-            out = out.reshape([n for i, n in enumerate(out.shape) if i not in dims])
+            out = out.reshape(dropped_shape(out.shape, dims))
         ctx.save_for_backward(x, out)
         return out
 

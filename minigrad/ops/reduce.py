@@ -32,6 +32,11 @@ def _kept_shape(shape: Any, dims: Any) -> tuple:
     return tuple(1 if i in dims else n for i, n in enumerate(shape))
 
 
+def dropped_shape(shape: Any, dims: Any) -> tuple:
+    """`shape` without the reduced axes (a reduction's output without keepdim)."""
+    return tuple(n for i, n in enumerate(shape) if i not in dims)
+
+
 class Sum(Function):
     """Sum over `dims`; the gradient is the upstream gradient copied to every summed element."""
 
@@ -63,7 +68,7 @@ class Max(Function):
         ctx.dims = dims
         ctx.kept_shape = out.shape
         if not keepdim:
-            out = out.reshape([n for i, n in enumerate(out.shape) if i not in dims])
+            out = out.reshape(dropped_shape(out.shape, dims))
         ctx.save_for_backward(x, out)
         return out
 

@@ -191,17 +191,22 @@ class Conv2D(Module):
                       self.groups)
 
     def extra_repr(self) -> str:
-        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}")
-        if self.padding != (0, 0):
-            text += f", padding={self.padding!r}"
-        if self.dilation != (1, 1):
-            text += f", dilation={self.dilation}"
-        if self.groups != 1:
-            text += f", groups={self.groups}"
-        if self.bias is None:
-            text += ", bias=False"
-        return text
+        return conv_extra_repr(self)
+
+
+def conv_extra_repr(layer: Any) -> str:
+    """Conv2D's and ConvTranspose2D's repr line: the sizes, then each setting that differs
+    from its default, in PyTorch's order."""
+    text = (f"{layer.in_channels}, {layer.out_channels}, kernel_size={layer.kernel_size}, "
+            f"stride={layer.stride}")
+    for name, default in (("padding", (0, 0)), ("output_padding", (0, 0)),
+                          ("dilation", (1, 1)), ("groups", 1)):
+        setting = getattr(layer, name, default)
+        if setting != default:
+            text += f", {name}={setting!r}"
+    if layer.bias is None:
+        text += ", bias=False"
+    return text
 
 
 Conv2d = Conv2D

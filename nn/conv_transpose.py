@@ -19,7 +19,7 @@ import minigrad as mg
 from minigrad import Tensor
 
 from . import init
-from .conv import _pair, _tensor
+from .conv import _pair, _tensor, conv_extra_repr
 from .module import Module, Parameter
 from .shape import pad
 
@@ -214,19 +214,7 @@ class ConvTranspose2D(Module):
         return tuple(extra)
 
     def extra_repr(self) -> str:
-        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}")
-        if self.padding != (0, 0):
-            text += f", padding={self.padding}"
-        if self.output_padding != (0, 0):
-            text += f", output_padding={self.output_padding}"
-        if self.dilation != (1, 1):
-            text += f", dilation={self.dilation}"
-        if self.groups != 1:
-            text += f", groups={self.groups}"
-        if self.bias is None:
-            text += ", bias=False"
-        return text
+        return conv_extra_repr(self)
 
 
 ConvTranspose2d = ConvTranspose2D

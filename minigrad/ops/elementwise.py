@@ -275,7 +275,8 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
         (out,) = ctx.saved_tensors
-        return grad * (1 - out * out)
+        one = as_array_operand(1.0, out)       # 1 (a cached 0-d array for NumPy: faster)
+        return grad * (one - out * out)
 
 
 class Sigmoid(Function):
@@ -292,7 +293,8 @@ class Sigmoid(Function):
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
         (out,) = ctx.saved_tensors
-        return grad * out * (1 - out)
+        one = as_array_operand(1.0, out)       # 1 (a cached 0-d array for NumPy: faster)
+        return grad * out * (one - out)
 
 
 class ReLU(Function):

@@ -26,9 +26,9 @@ from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_li
                        tensor, zeros, zeros_like)
 from .device import device, get_default_device, set_default_device
 from .function import Context, Function
-from .functional import (abs, amax, amin, argmax, argmin, cast, cat, clamp, clip, clone, exp,
-                         expand, flatten, linear, log, log_softmax, logsumexp, matmul, max, maximum,
-                         mean, min, minimum, pad, permute, pow, relu, reshape, sigmoid,
+from .functional import (abs, addmm, amax, amin, argmax, argmin, cast, cat, clamp, clip, clone,
+                         exp, expand, flatten, linear, log, log_softmax, logsumexp, matmul, max,
+                         maximum, mean, min, minimum, pad, permute, pow, relu, reshape, sigmoid,
                          sliding_window, softmax, sqrt, squeeze, stack, std, sum, tanh,
                          transpose, unsqueeze, var, view, where)
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -89,7 +89,8 @@ __all__ = [
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "clip", "pow", "maximum",
     "minimum", "where", "clone", "sum", "mean", "max", "min", "amax", "amin", "var", "std",
     "logsumexp", "softmax", "log_softmax", "argmax", "argmin", "reshape", "view", "transpose",
-    "permute", "flatten", "squeeze", "unsqueeze", "expand", "matmul", "linear", "cat", "stack", "pad",
+    "permute", "flatten", "squeeze", "unsqueeze", "expand", "matmul", "addmm", "linear", "cat",
+    "stack", "pad",
     "cast", "sliding_window", *_DTYPE_NAMES, "random", "hooks", "cuda", "accelerator", "autograd",
     "return_types", "grad", "sin", "cos", "sign", "floor", "ceil", "round", "isnan", "isinf",
     "isfinite", "nan_to_num", "eq", "ne", "lt", "le", "gt", "ge", "isclose", "allclose", "equal",

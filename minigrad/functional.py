@@ -21,7 +21,7 @@ from ._checks import (DimensionError, broadcast_shape, normalize_dim, normalize_
                       pick_keepdim, reshape_target, shape_args)
 from .ops.elementwise import (Abs, Cast, Clamp, Exp, Log, Maximum, Minimum, Pow, ReLU,
                               Sigmoid, Sqrt, Tanh, Where)
-from .ops.linalg import Linear, MatMul
+from .ops.linalg import Addmm, Linear, MatMul
 from .ops.reduce import Max, Sum
 from .ops.softmax import LogSoftmax, Softmax
 from .ops.shape import Cat, Expand, GetItem, Pad, Permute, Reshape
@@ -34,7 +34,8 @@ __all__ = [
     "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "clamp", "pow", "maximum",
     "minimum", "where", "sum", "mean", "max", "min", "amax", "amin", "var", "std", "logsumexp",
     "softmax", "log_softmax", "argmax", "argmin", "reshape", "view", "transpose", "permute",
-    "flatten", "squeeze", "unsqueeze", "expand", "matmul", "linear", "cat", "stack", "pad", "cast",
+    "flatten", "squeeze", "unsqueeze", "expand", "matmul", "addmm", "linear", "cat", "stack",
+    "pad", "cast",
     "sliding_window", "clone",
     "vjp", "jvp", "vhp", "hvp", "jacobian", "hessian",
 ]
@@ -535,6 +536,34 @@ def matmul(x: "TensorLike", y: "TensorLike") -> Tensor:
                          "second-to-last dim of the second (transpose one of them?)")
     broadcast_shape("matmul (batch dims)", x.shape[:-2], y.shape[:-2])
     return MatMul.apply(x, y)
+
+
+def addmm(input: "TensorLike", mat1: "TensorLike", mat2: "TensorLike", *, beta: Scalar = 1,
+          alpha: Scalar = 1) -> Tensor:
+    """beta * input + alpha * (mat1 @ mat2) as one op, as PyTorch's addmm.
+
+    Shapes: input broadcastable to (n, m), mat1 (n, k), mat2 (k, m) -> (n, m); one dtype for
+    all (convert first, e.g. x.float()). beta == 0 ignores input (NaN and inf in it too).
+    Example: mg.addmm(bias.reshape(-1, 1), weight, columns) adds a bias to every row.
+    """
+    input, mat1, mat2 = (_tensor(t, "addmm") for t in (input, mat1, mat2))
+    for name, number in (("beta", beta), ("alpha", alpha)):
+        if isinstance(number, bool) or not isinstance(number, (int, float, np.integer,
+                                                               np.floating)):
+            raise TypeError(f"addmm: {name} must be a number, got {type(number).__name__} "
+                            f"{number!r}")
+    if mat1.ndim != 2 or mat2.ndim != 2 or mat1.shape[1] != mat2.shape[0]:
+        raise ValueError(f"addmm: mat1 {mat1.shape} and mat2 {mat2.shape} must be matrices "
+                         "(n, k) and (k, m); use matmul for other shapes")
+    size = (mat1.shape[0], mat2.shape[1])
+    if input.ndim > 2 or any(a not in (1, b) for a, b in zip(input.shape[::-1], size[::-1])):
+        raise ValueError(f"addmm: input of shape {input.shape} does not broadcast to the "
+                         f"product's shape {size}; reshape it, e.g. bias.reshape(-1, 1) for "
+                         "one value per row")
+    if not input.dtype == mat1.dtype == mat2.dtype:
+        raise TypeError(f"addmm: input, mat1 and mat2 must have one dtype, got {input.dtype}, "
+                        f"{mat1.dtype}, {mat2.dtype}; convert first, e.g. x.float()")
+    return Addmm.apply(input, mat1, mat2, beta, alpha)
 
 
 def linear(x: "TensorLike", weight: "TensorLike", bias: "TensorLike | None" = None) -> Tensor:

@@ -1,7 +1,8 @@
 """2-D convolution: `conv2d` and the `Conv2D` module — the whole conv story in one file.
 
 `conv2d` is composed from minigrad's public ops only: the sliding-window view (im2col), a
-permute + reshape and one matrix product for the whole batch, plus a bias add. Its backward
+permute + reshape and one matrix product for the whole batch with the bias added in
+(`mg.addmm`). Its backward
 therefore needs no code of its own: the kernel's gradient is autodiff's sum over every
 position the kernel was applied at (weight sharing), and the input's gradient is the window
 view's col2im.
@@ -139,9 +140,14 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None,
     kernels = weight.reshape(groups, c_out // groups, -1)
     if groups == 1:
         cols, kernels = cols.reshape(cols.shape[1:]), kernels.reshape(kernels.shape[1:])
-    out = kernels @ cols                                  # (G, C_out/G, OH*OW*N)
-    if bias is not None:                                  # added while rows are contiguous
-        out = out + bias.reshape(out.shape[:-1] + (1,))
+    if groups == 1 and bias is not None:
+        # The bias goes into the product's own array, added along its rows (one value per
+        # output channel): no second array of the output's size.
+        out = mg.addmm(bias.reshape(c_out, 1), kernels, cols)   # (C_out, OH*OW*N)
+    else:
+        out = kernels @ cols                              # (G, C_out/G, OH*OW*N)
+        if bias is not None:                              # added while rows are contiguous
+            out = out + bias.reshape(out.shape[:-1] + (1,))
     # (G, C_out/G, OH*OW*N) -> (C_out, OH, OW, N) -> (N, C_out, OH, OW), a view: the memory
     # stays batch-last, which the next layer's im2col and this backward read as well.
     return out.reshape(c_out, oh, ow, n).permute(3, 0, 1, 2)

@@ -263,6 +263,19 @@ def linear_case(draw):
 
 
 @st.composite
+def addmm_case(draw):
+    """input broadcastable to (n, m), mat1 (n, k), mat2 (k, m); beta and alpha as keywords."""
+    n, k, m = (draw(st.integers(1, MAX_SIDE)) for _ in range(3))
+    input_shape = draw(st.sampled_from([(n, m), (n, 1), (1, m), (m,), ()]))
+    operands = (draw(tensors(input_shape)), draw(tensors((n, k))), draw(tensors((k, m))))
+    kwargs = {}
+    if draw(st.booleans()):
+        kwargs = {"beta": draw(st.sampled_from([0.0, 0.5, 2])),
+                  "alpha": draw(st.sampled_from([1, -1.5]))}
+    return Case(operands, kwargs)
+
+
+@st.composite
 def window_case(draw):
     kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
@@ -731,6 +744,8 @@ OPS = [
            mask_index_case(), lambda x, index: x[torch_tensor_index(index)]),
     # linear algebra and windows
     OpInfo("matmul", lambda x, y: x @ y, np.matmul, matmul_case(), lambda x, y: x @ y),
+    OpInfo("addmm", mg.addmm, lambda i, a, b, beta=1, alpha=1: beta * i + alpha * (a @ b),
+           addmm_case(), lambda i, a, b, **kw: _torch().addmm(i, a, b, **kw)),
     OpInfo("linear", lambda *operands: mg.linear(*operands),
            lambda x, w, b=0.0: x @ w.T + b, linear_case(),
            lambda *operands: _torch().nn.functional.linear(*operands)),

@@ -99,6 +99,51 @@ class Linear(Function):
         return grad_x, grad_w, grad_b
 
 
+class Addmm(Function):
+    """out = beta * input + alpha * (mat1 @ mat2) as one op (PyTorch's addmm).
+
+    The term is added into the product's fresh array, so a layer's bias costs one pass and
+    no second array of the output's size (nn.conv2d's bias, broadcast along each row).
+    Shapes: input broadcastable to (n, m), mat1 (n, k), mat2 (k, m) -> out (n, m); one dtype
+    (the caller checks). beta == 0 ignores input (its NaN and inf too), as PyTorch.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, input: Any, mat1: Any, mat2: Any, beta: Any, alpha: Any) -> Any:
+        ctx.save_for_backward(mat1, mat2)
+        ctx.beta, ctx.alpha = beta, alpha
+        if type(mat1) is np.ndarray and type(mat2) is np.ndarray:
+            out = _matmul(mat1, mat2)
+        else:
+            out = array_module(mat1, mat2).matmul(mat1, mat2)
+        if alpha != 1:
+            out *= alpha
+        if beta != 0:
+            out += input if beta == 1 else beta * input      # a fresh array: in place
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        mat1, mat2 = ctx.saved_tensors
+        beta, alpha = ctx.beta, ctx.alpha
+        grad_input = grad_1 = grad_2 = None
+        if ctx.needs_input_grad[0]:                 # the engine sums it to input's shape
+            grad_input = grad if beta == 1 else grad * beta
+        product_grad = grad if alpha == 1 else grad * alpha
+        if type(mat1) is np.ndarray and type(mat2) is np.ndarray and type(grad) is np.ndarray:
+            # as MatMul: each gradient in its input's memory order
+            if ctx.needs_input_grad[1]:
+                grad_1 = _product_like(mat1, product_grad, mat2.T)
+            if ctx.needs_input_grad[2]:
+                grad_2 = _product_like(mat2, mat1.T, product_grad)
+        else:
+            if ctx.needs_input_grad[1]:
+                grad_1 = matmul(product_grad, swap_last_axes(mat2))
+            if ctx.needs_input_grad[2]:
+                grad_2 = matmul(swap_last_axes(mat1), product_grad)
+        return grad_input, grad_1, grad_2, None, None
+
+
 def matmul(a: Any, b: Any) -> Any:
     """a @ b for arrays or Tensors (NumPy's matmul rules)."""
     if isinstance(a, Tensor) or isinstance(b, Tensor):

@@ -213,7 +213,7 @@ def test_record_modules_clusters_ops_by_the_module_that_made_them():
     for node_id, path in dot.cluster_of.items():
         clusters.setdefault(path, set()).add(dot.nodes[node_id]["lines"][0])
     assert "sliding_window k=3x3 s=1" in clusters["2"]
-    assert {"2.weight", "2.bias", "matmul"} <= clusters["2"]
+    assert {"2.weight", "2.bias", "addmm 1 1"} <= clusters["2"]      # the bias joins the product
     assert clusters["1"] == {"relu"}
     assert clusters["3"] == {"reshape"}
     assert dot.nodes[dot.find("sum dim=all")].get("lines") and "sum dim=all" not in {

@@ -22,7 +22,7 @@ from ._checks import (DimensionError, broadcast_shape, normalize_dim, normalize_
 from .ops.elementwise import (Abs, Cast, Clamp, Exp, Log, Maximum, Minimum, Pow, ReLU,
                               Sigmoid, Sqrt, Tanh, Where)
 from .ops.linalg import Addmm, Linear, MatMul
-from .ops.reduce import Max, Sum
+from .ops.reduce import Max, Sum, kept_shape
 from .ops.softmax import LogSoftmax, Softmax
 from .ops.shape import Cat, Expand, GetItem, Pad, Permute, Reshape
 from .ops.window import SlidingWindow, window_output_size
@@ -366,7 +366,7 @@ def _shift(x: Tensor, dims: tuple[int, ...]) -> np.ndarray:
     range without changing logsumexp/softmax."""
     with np.errstate(invalid="ignore"):
         peak = x.data.max(axis=dims, keepdims=True) if x.data.size else np.zeros(
-            [1 if i in dims else n for i, n in enumerate(x.shape)], x.dtype)
+            kept_shape(x.shape, dims), x.dtype)
     return np.where(np.isfinite(peak), peak, 0).astype(x.dtype, copy=False)
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from ..backend import array_module
 from ..function import Function
 from .elementwise import value, where
-from .reduce import dropped_shape
+from .reduce import dropped_shape, kept_shape
 from .shape import reshape
 
 
@@ -27,7 +27,7 @@ class PNorm(Function):
     def forward(ctx: Any, x: Any, p: Any, dims: Any, keepdim: Any) -> Any:
         xp = array_module(x)
         ctx.p = p
-        ctx.kept_shape = tuple(1 if i in dims else n for i, n in enumerate(x.shape))
+        ctx.kept_shape = kept_shape(x.shape, dims)
         magnitude = xp.abs(x)
         if x.size:
             peak = magnitude.max(axis=dims, keepdims=True)

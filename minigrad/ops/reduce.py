@@ -27,7 +27,7 @@ def sum_dims(a: Any, dims: Any, keepdim: bool = False) -> Any:
     return a.sum(axis=tuple(dims), keepdims=keepdim)
 
 
-def _kept_shape(shape: Any, dims: Any) -> tuple:
+def kept_shape(shape: Any, dims: Any) -> tuple:
     """`shape` with the reduced axes as size 1 (the keepdim form of a reduction's output)."""
     return tuple(1 if i in dims else n for i, n in enumerate(shape))
 
@@ -47,7 +47,7 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        kept = _kept_shape(ctx.shape, ctx.dims)
+        kept = kept_shape(ctx.shape, ctx.dims)
         return broadcast_to(reshape(grad, kept), ctx.shape), None, None
 
 
@@ -75,12 +75,12 @@ class Max(Function):
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
         x, out = (value(v) for v in ctx.saved_tensors)
-        dims, kept_shape = ctx.dims, ctx.kept_shape
-        out = out.reshape(kept_shape)
+        dims, kept = ctx.dims, ctx.kept_shape
+        out = out.reshape(kept)
         if isinstance(grad, Tensor):             # the mask is a constant: grad times it
-            mask = _first_max_grad(x, out, array_module(x).ones(kept_shape, grad.dtype), dims)
-            return reshape(grad, kept_shape) * mask, None, None
-        return _first_max_grad(x, out, grad.reshape(kept_shape), dims), None, None
+            mask = _first_max_grad(x, out, array_module(x).ones(kept, grad.dtype), dims)
+            return reshape(grad, kept) * mask, None, None
+        return _first_max_grad(x, out, grad.reshape(kept), dims), None, None
 
 
 def _first_max_grad(x: Any, out: Any, grad: Any, dims: Any) -> Any:

@@ -24,22 +24,13 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx: Any, x: Any, y: Any) -> Any:
         ctx.save_for_backward(x, y)
-        if type(x) is np.ndarray and type(y) is np.ndarray and x.ndim == 2 and y.ndim == 2:
-            return _matmul(x, y)
-        return array_module(x, y).matmul(x, y)
+        return matmul(x, y)
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
         x, y = ctx.saved_tensors
-        if (type(x) is np.ndarray and type(y) is np.ndarray and type(grad) is np.ndarray
-                and x.ndim == 2 and y.ndim == 2):
-            # Matrices, the training case (arrays: no create_graph): each gradient in its
-            # input's memory order, so a Linear layer's weight (used as weight.T) gets a
-            # C-ordered gradient like itself and the optimizer's update walks both arrays in
-            # the same order.
-            grad_x = _product_like(x, grad, y.T) if ctx.needs_input_grad[0] else None
-            grad_y = _product_like(y, x.T, grad) if ctx.needs_input_grad[1] else None
-            return grad_x, grad_y
+        if x.ndim == 2 and y.ndim == 2:                   # matrices, the training case
+            return _product_grads(x, y, grad, *ctx.needs_input_grad)
         # Promote 1-D operands (and the gradient) to matrices so one formula serves all cases.
         x2 = reshape(x, (1,) + x.shape) if x.ndim == 1 else x
         y2 = reshape(y, y.shape + (1,)) if y.ndim == 1 else y
@@ -73,10 +64,7 @@ class Linear(Function):
     def forward(ctx: Any, x: Any, weight: Any, bias: Any) -> Any:
         ctx.save_for_backward(x, weight)
         rows = x.reshape(-1, x.shape[-1])                        # (M, in)
-        if type(rows) is np.ndarray and type(weight) is np.ndarray:
-            out = _matmul(rows, weight.T)
-        else:
-            out = array_module(rows, weight).matmul(rows, weight.T)
+        out = matmul(rows, weight.T)
         if bias is not None:
             out += bias                                          # a fresh array: in place
         return out.reshape(x.shape[:-1] + (weight.shape[0],))
@@ -112,10 +100,7 @@ class Addmm(Function):
     def forward(ctx: Any, input: Any, mat1: Any, mat2: Any, beta: Any, alpha: Any) -> Any:
         ctx.save_for_backward(mat1, mat2)
         ctx.beta, ctx.alpha = beta, alpha
-        if type(mat1) is np.ndarray and type(mat2) is np.ndarray:
-            out = _matmul(mat1, mat2)
-        else:
-            out = array_module(mat1, mat2).matmul(mat1, mat2)
+        out = matmul(mat1, mat2)
         if alpha != 1:
             out *= alpha
         if beta != 0:
@@ -126,29 +111,35 @@ class Addmm(Function):
     def backward(ctx: Any, grad: Any) -> Any:
         mat1, mat2 = ctx.saved_tensors
         beta, alpha = ctx.beta, ctx.alpha
-        grad_input = grad_1 = grad_2 = None
+        grad_input = None
         if ctx.needs_input_grad[0]:                 # the engine sums it to input's shape
             grad_input = grad if beta == 1 else grad * beta
         product_grad = grad if alpha == 1 else grad * alpha
-        if type(mat1) is np.ndarray and type(mat2) is np.ndarray and type(grad) is np.ndarray:
-            # as MatMul: each gradient in its input's memory order
-            if ctx.needs_input_grad[1]:
-                grad_1 = _product_like(mat1, product_grad, mat2.T)
-            if ctx.needs_input_grad[2]:
-                grad_2 = _product_like(mat2, mat1.T, product_grad)
-        else:
-            if ctx.needs_input_grad[1]:
-                grad_1 = matmul(product_grad, swap_last_axes(mat2))
-            if ctx.needs_input_grad[2]:
-                grad_2 = matmul(swap_last_axes(mat1), product_grad)
+        grad_1, grad_2 = _product_grads(mat1, mat2, product_grad, ctx.needs_input_grad[1],
+                                        ctx.needs_input_grad[2])
         return grad_input, grad_1, grad_2, None, None
 
 
 def matmul(a: Any, b: Any) -> Any:
-    """a @ b for arrays or Tensors (NumPy's matmul rules)."""
+    """a @ b for arrays or Tensors (NumPy's matmul rules); two NumPy matrices go through
+    _matmul (a reused buffer for a big result, the faster orientation)."""
     if isinstance(a, Tensor) or isinstance(b, Tensor):
         return MatMul.apply(a, b)
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim == 2:
+        return _matmul(a, b)
     return array_module(a, b).matmul(a, b)
+
+
+def _product_grads(a: Any, b: Any, grad: Any, need_a: bool, need_b: bool) -> tuple:
+    """The gradients of the matrix product a @ b: (grad @ b.T, a.T @ grad), None where not
+    needed. NumPy arrays (a plain backward) get each in its input's memory order, so a Linear
+    weight used as weight.T gets a C-ordered gradient like itself and the optimizer's update
+    walks both arrays in the same order; Tensors (create_graph) record the products."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and type(grad) is np.ndarray:
+        return (_product_like(a, grad, b.T) if need_a else None,
+                _product_like(b, a.T, grad) if need_b else None)
+    return (matmul(grad, swap_last_axes(b)) if need_a else None,
+            matmul(swap_last_axes(a), grad) if need_b else None)
 
 
 def _product_like(like: Any, a: Any, b: Any) -> Any:

@@ -560,9 +560,7 @@ def addmm(input: "TensorLike", mat1: "TensorLike", mat2: "TensorLike", *, beta: 
         raise ValueError(f"addmm: input of shape {input.shape} does not broadcast to the "
                          f"product's shape {size}; reshape it, e.g. bias.reshape(-1, 1) for "
                          "one value per row")
-    if not input.dtype == mat1.dtype == mat2.dtype:
-        raise TypeError(f"addmm: input, mat1 and mat2 must have one dtype, got {input.dtype}, "
-                        f"{mat1.dtype}, {mat2.dtype}; convert first, e.g. x.float()")
+    _check_one_dtype("addmm", "input, mat1 and mat2", input, mat1, mat2)
     return Addmm.apply(input, mat1, mat2, beta, alpha)
 
 
@@ -580,11 +578,17 @@ def linear(x: "TensorLike", weight: "TensorLike", bias: "TensorLike | None" = No
         raise ValueError(f"linear: shapes x {x.shape}, weight {weight.shape}, bias "
                          f"{None if bias is None else bias.shape} do not fit; need x (*, in), "
                          "weight (out, in), bias (out,)")
-    if x.dtype != weight.dtype or (bias is not None and bias.dtype != x.dtype):
-        raise TypeError(f"linear: x, weight and bias must have one dtype, got {x.dtype}, "
-                        f"{weight.dtype}, {None if bias is None else bias.dtype}; convert "
-                        "first, e.g. x.float()")
+    _check_one_dtype("linear", "x, weight and bias", x, weight, bias)
     return Linear.apply(x, weight, bias)
+
+
+def _check_one_dtype(op: str, names: str, *operands: Tensor | None) -> None:
+    """TypeError unless the given operands (None: absent) share one dtype; the fused ops
+    compute in that dtype rather than promote."""
+    if len({t.dtype for t in operands if t is not None}) > 1:
+        got = ", ".join(str(None if t is None else t.dtype) for t in operands)
+        raise TypeError(f"{op}: {names} must have one dtype, got {got}; convert first, "
+                        "e.g. x.float()")
 
 
 def cat(tensors: Sequence[TensorLike], dim: int = 0) -> Tensor:

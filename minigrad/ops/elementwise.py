@@ -72,6 +72,16 @@ def as_array_operand(value: float, like: Any) -> Any:
     return array
 
 
+def array_operands(x: Any, y: Any, like: Any = None) -> tuple:
+    """(x, y) with a Python-float operand replaced by as_array_operand's 0-d array of the
+    dtype of `like` (default: the other operand), for Add, Sub, Mul and Div."""
+    if type(y) is float:
+        return x, as_array_operand(y, x if like is None else like)
+    if type(x) is float:
+        return as_array_operand(x, y if like is None else like), y
+    return x, y
+
+
 def exp(a: Any) -> Any:
     """e ** a for an array or a Tensor."""
     return Exp.apply(a) if isinstance(a, Tensor) else _exp(array_module(a), a)
@@ -101,10 +111,7 @@ class Add(Function):
     def forward(ctx: Any, x: Any, y: Any) -> Any:
         if _big_float_pair(x, y):            # e.g. conv's bias add: into a reused buffer
             return np.add(x, y, out=buffers.empty_like(x))
-        if type(y) is float:                 # see as_array_operand
-            y = as_array_operand(y, x)
-        elif type(x) is float:
-            x = as_array_operand(x, y)
+        x, y = array_operands(x, y)
         return x + y
 
     @staticmethod
@@ -117,10 +124,7 @@ class Sub(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Any, y: Any) -> Any:
-        if type(y) is float:                 # see as_array_operand
-            y = as_array_operand(y, x)
-        elif type(x) is float:
-            x = as_array_operand(x, y)
+        x, y = array_operands(x, y)
         return x - y
 
     @staticmethod
@@ -134,20 +138,14 @@ class Mul(Function):
     @staticmethod
     def forward(ctx: Any, x: Any, y: Any) -> Any:
         ctx.save_for_backward(x, y)
-        if type(y) is float:                 # see as_array_operand
-            y = as_array_operand(y, x)
-        elif type(x) is float:
-            x = as_array_operand(x, y)
+        x, y = array_operands(x, y)
         return x * y
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
         x, y = ctx.saved_tensors
         needs_x, needs_y = ctx.needs_input_grad
-        if type(y) is float:                 # see as_array_operand
-            y = as_array_operand(y, grad)
-        elif type(x) is float:
-            x = as_array_operand(x, grad)
+        x, y = array_operands(x, y, grad)
         return grad * y if needs_x else None, grad * x if needs_y else None
 
 
@@ -157,19 +155,13 @@ class Div(Function):
     @staticmethod
     def forward(ctx: Any, x: Any, y: Any) -> Any:
         ctx.save_for_backward(x, y)
-        if type(y) is float:                 # see as_array_operand
-            y = as_array_operand(y, x)
-        elif type(x) is float:
-            x = as_array_operand(x, y)
+        x, y = array_operands(x, y)
         return x / y
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
         x, y = ctx.saved_tensors
-        if type(y) is float:                 # see as_array_operand
-            y = as_array_operand(y, grad)
-        elif type(x) is float:
-            x = as_array_operand(x, grad)
+        x, y = array_operands(x, y, grad)
         grad_x = grad / y
         grad_y = -grad_x * x / y if ctx.needs_input_grad[1] else None
         return grad_x, grad_y

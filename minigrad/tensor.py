@@ -478,36 +478,55 @@ class Tensor:
         return _inplace.overwrite(self, "uniform_", values.astype(self.dtype, copy=False))
 
     # --- operators ----------------------------------------------------------------------------
+    # A Python float with a floating tensor needs no promotion (the tensor's dtype wins): the
+    # most common mixed case (`x * 0.5`, `y + 1e-5`). The arithmetic operators test it inline,
+    # saving the promote_operands call that would decide the same.
     def __add__(self, other: "TensorLike") -> "Tensor":
-        x, other = promote_operands(self, other)
+        x = self
+        if type(other) is not float or x.data.dtype not in _FLOATING:     # else: as is (above)
+            x, other = promote_operands(x, other)
         return Add.apply(x, other)
 
     def __radd__(self, other: "TensorLike") -> "Tensor":
-        x, other = promote_operands(self, other)
+        x = self
+        if type(other) is not float or x.data.dtype not in _FLOATING:     # else: as is (above)
+            x, other = promote_operands(x, other)
         return Add.apply(other, x)
 
     def __sub__(self, other: "TensorLike") -> "Tensor":
-        x, other = promote_operands(self, other)
+        x = self
+        if type(other) is not float or x.data.dtype not in _FLOATING:     # else: as is (above)
+            x, other = promote_operands(x, other)
         return Sub.apply(x, other)
 
     def __rsub__(self, other: "TensorLike") -> "Tensor":
-        x, other = promote_operands(self, other)
+        x = self
+        if type(other) is not float or x.data.dtype not in _FLOATING:     # else: as is (above)
+            x, other = promote_operands(x, other)
         return Sub.apply(other, x)
 
     def __mul__(self, other: "TensorLike") -> "Tensor":
-        x, other = promote_operands(self, other)
+        x = self
+        if type(other) is not float or x.data.dtype not in _FLOATING:     # else: as is (above)
+            x, other = promote_operands(x, other)
         return Mul.apply(x, other)
 
     def __rmul__(self, other: "TensorLike") -> "Tensor":
-        x, other = promote_operands(self, other)
+        x = self
+        if type(other) is not float or x.data.dtype not in _FLOATING:     # else: as is (above)
+            x, other = promote_operands(x, other)
         return Mul.apply(other, x)
 
     def __truediv__(self, other: "TensorLike") -> "Tensor":
-        x, other = promote_operands(self, other, True)
+        x = self
+        if type(other) is not float or x.data.dtype not in _FLOATING:     # else: as is (above)
+            x, other = promote_operands(x, other, True)
         return Div.apply(x, other)
 
     def __rtruediv__(self, other: "TensorLike") -> "Tensor":
-        x, other = promote_operands(self, other, True)
+        x = self
+        if type(other) is not float or x.data.dtype not in _FLOATING:     # else: as is (above)
+            x, other = promote_operands(x, other, True)
         return Div.apply(other, x)
 
     def __pow__(self, other: "TensorLike") -> "Tensor":

@@ -17,7 +17,7 @@ import numpy as np
 
 from .tensor import Tensor
 
-_SPECIAL_NAMES = {"MatMul": "matmul", "GetItem": "getitem", "ReLU": "relu"}
+_SPECIAL_NAMES = {"MatMul": "matmul", "GetItem": "getitem", "ReLU": "relu", "Im2Col": "im2col"}
 # Set by viz.record_modules: graph node -> module path, and graph node -> {argument position:
 # the tensor drawn there instead (the user's input behind an array made outside the graph).
 MODULE_OF: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -105,7 +105,7 @@ def _plain_text(value: Any) -> str:
 def op_arguments(ctx: Any) -> str:
     """The op's non-tensor arguments, short: `k=3x3 s=1`, `dim=(1,)`, `(64, 9216)`."""
     name, args = ctx.name, ctx.inputs
-    if name == "SlidingWindow":
+    if name in ("SlidingWindow", "Im2Col"):
         kernel, stride, dilation, padding = args[1:5]
         text = f"k={kernel[0]}x{kernel[1]} s={_pair_text(stride)}"
         if tuple(dilation) != (1, 1):

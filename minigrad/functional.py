@@ -25,7 +25,7 @@ from .ops.linalg import Addmm, Linear, MatMul
 from .ops.reduce import Max, Sum, kept_shape
 from .ops.softmax import LogSoftmax, Softmax
 from .ops.shape import Cat, Expand, GetItem, Pad, Permute, Reshape
-from .ops.window import SlidingWindow, window_output_size
+from .ops.window import Im2Col, SlidingWindow, window_output_size
 from . import return_types
 from .backend import array_module
 from .tensor import Dim, Scalar, Tensor, TensorLike, promote_operands
@@ -710,6 +710,34 @@ def sliding_window(x: "TensorLike", kernel_size: int | Sequence[int],
     `value`. The backward sums the gradients of overlapping windows (col2im), which is why a
     pixel under several windows, or a kernel reused everywhere, gets the sum of its uses.
     """
+    x, kernel, strides, dilations, pads = _window_args(x, kernel_size, stride, padding,
+                                                       dilation, op)
+    return SlidingWindow.apply(x, kernel, strides, dilations, pads, value)
+
+
+def im2col(x: "TensorLike", kernel_size: int | Sequence[int], stride: int | Sequence[int] = 1,
+           padding: int | Sequence[int] | Sequence[Sequence[int]] = 0,
+           dilation: int | Sequence[int] = 1, op: str = "im2col") -> Tensor:
+    """The windows of sliding_window (zero padding) as the columns of one matrix, batch last:
+    what a convolution multiplies its (C_out, C*KH*KW) kernel matrix with.
+
+    Shapes:
+        x:   (N, C, H, W)
+        out: (C*KH*KW, OH*OW*N), out[(c*KH + i)*KW + j, (oh*OW + ow)*N + n] =
+             padded_x[n, c, oh*SH + i*DH, ow*SW + j*DW]
+    The same numbers as sliding_window(x, ...).permute(1, 4, 5, 2, 3, 0).reshape(C*KH*KW, -1),
+    made as one op (one copy, one graph node). Not PyTorch's `unfold`, whose layout is
+    (N, C*KH*KW, OH*OW): the batch goes last so that one matrix product serves the whole batch
+    and every copy walks long contiguous runs.
+    """
+    x, kernel, strides, dilations, pads = _window_args(x, kernel_size, stride, padding,
+                                                       dilation, op)
+    return Im2Col.apply(x, kernel, strides, dilations, pads)
+
+
+def _window_args(x: "TensorLike", kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+                 op: str) -> tuple:
+    """Checked (x, kernel, strides, dilations, pads) for the window ops; the windows must fit."""
     x = _tensor(x, op)
     if x.ndim != 4:
         raise ValueError(f"{op}: expected input of shape (N, C, H, W), got {x.ndim}-D shape "
@@ -727,4 +755,4 @@ def sliding_window(x: "TensorLike", kernel_size: int | Sequence[int],
         raise ValueError(f"{op}: a window spanning {span} (kernel_size {kernel}, dilation "
                          f"{dilations}) does not fit the padded input of size {padded} (input "
                          f"{x.shape}, padding {pads}); use a smaller kernel or more padding")
-    return SlidingWindow.apply(x, kernel, strides, dilations, pads, value)
+    return x, kernel, strides, dilations, pads

@@ -1,9 +1,8 @@
 """2-D convolution: `conv2d` and the `Conv2D` module — the whole conv story in one file.
 
-`conv2d` is composed from minigrad's public ops only: the sliding-window view (im2col), a
-permute + reshape and one matrix product for the whole batch with the bias added in
-(`mg.addmm`). Its backward
-therefore needs no code of its own: the kernel's gradient is autodiff's sum over every
+`conv2d` is composed from minigrad's public ops only: the sliding windows as one matrix
+(`mg.im2col`) and one matrix product for the whole batch with the bias added in (`mg.addmm`).
+Its backward therefore needs no code of its own: the kernel's gradient is autodiff's sum over every
 position the kernel was applied at (weight sharing), and the input's gradient is the window
 view's col2im.
 """
@@ -88,12 +87,6 @@ def _check_conv_args(x: Tensor, weight: Any, bias: Any, groups: int) -> None:
                             "silently compute in the wider type)")
 
 
-def _batch_last(x: Tensor) -> bool:
-    """Is the batch axis of x (N, C, H, W) the innermost in memory (nn.conv2d's layout)?"""
-    strides = [abs(s) for s, size in zip(x.data.strides, x.shape) if size > 1]
-    return x.shape[0] == 1 or abs(x.data.strides[0]) == min(strides)
-
-
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None,
            stride: int | tuple[int, int] = 1, padding: Any = 0,
            dilation: int | tuple[int, int] = 1, groups: int = 1) -> Tensor:
@@ -120,35 +113,30 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None,
     pads = conv_padding(padding, kernel, strides, dilations, "conv2d")
     n, c_in, h, w = x.shape
     c_out = weight.shape[0]
-    if n > 1 and not _batch_last(x):
-        # A batch-first input (the user's NCHW data, in the first layer) is copied
-        # batch-last once, a copy as small as the input: the im2col copy below then reads
-        # runs of OW*N values instead of single values C*H*W apart (LeNet-5's training
-        # step: 0.4 ms less of ~6). reshape(-1) of the permuted view is that copy.
-        x = x.permute(1, 2, 3, 0).reshape(-1).reshape(c_in, h, w, n).permute(3, 0, 1, 2)
-    windows = mg.sliding_window(x, kernel, strides, pads, dilations, op="conv2d")
-    oh, ow = windows.shape[2:4]
     # One matrix product for the whole batch (per group): a single large GEMM is faster and
-    # far more robust to busy CPUs than one small GEMM per sample. The batch goes last in
-    # memory ("CHWN"): every spatial slice is then a long contiguous run (OW*N values), so
-    # NumPy's im2col copy, the col2im backward and 2x2 max pooling run at full speed instead
+    # far more robust to busy CPUs than one small GEMM per sample. im2col puts the batch
+    # last in memory ("CHWN"): every spatial slice is then a long contiguous run (OW*N
+    # values), so its copy, the col2im backward and 2x2 max pooling run at full speed instead
     # of stepping through rows of OW values (2x faster here).
-    # (N, C, OH, OW, KH, KW) -> (C, KH, KW, OH, OW, N) -> (G, C/G*KH*KW, OH*OW*N)
-    per_group = c_in // groups * kernel[0] * kernel[1]    # not -1: the batch may be empty
-    cols = windows.permute(1, 4, 5, 2, 3, 0).reshape(groups, per_group, n * oh * ow)
-    # (C_out, C/G, KH, KW) -> (G, C_out/G, C/G*KH*KW)
-    kernels = weight.reshape(groups, c_out // groups, -1)
+    cols = mg.im2col(x, kernel, strides, pads, dilations, op="conv2d")  # (C*KH*KW, OH*OW*N)
+    oh, ow = ((size + sum(pad) - d * (k - 1) - 1) // s + 1       # the docstring's formula
+              for size, k, s, d, pad in zip((h, w), kernel, strides, dilations, pads))
     if groups == 1:
-        cols, kernels = cols.reshape(cols.shape[1:]), kernels.reshape(kernels.shape[1:])
-    if groups == 1 and bias is not None:
-        # The bias goes into the product's own array, added along its rows (one value per
-        # output channel): no second array of the output's size.
-        out = mg.addmm(bias.reshape(c_out, 1), kernels, cols)   # (C_out, OH*OW*N)
+        kernels = weight.reshape(c_out, -1)                    # (C_out, C*KH*KW)
+        if bias is None:
+            out = kernels @ cols
+        else:
+            # The bias goes into the product's own array, added along its rows (one value
+            # per output channel): no second array of the output's size.
+            out = mg.addmm(bias.reshape(c_out, 1), kernels, cols)   # (C_out, OH*OW*N)
     else:
-        out = kernels @ cols                              # (G, C_out/G, OH*OW*N)
+        # (G, C_out/G, C/G*KH*KW) @ (G, C/G*KH*KW, OH*OW*N): each group its own product
+        per_group = c_in // groups * kernel[0] * kernel[1]  # not -1: the batch may be empty
+        kernels = weight.reshape(groups, c_out // groups, per_group)
+        out = kernels @ cols.reshape(groups, per_group, n * oh * ow)
         if bias is not None:                              # added while rows are contiguous
-            out = out + bias.reshape(out.shape[:-1] + (1,))
-    # (G, C_out/G, OH*OW*N) -> (C_out, OH, OW, N) -> (N, C_out, OH, OW), a view: the memory
+            out = out + bias.reshape(groups, c_out // groups, 1)
+    # (C_out, OH*OW*N) -> (C_out, OH, OW, N) -> (N, C_out, OH, OW), a view: the memory
     # stays batch-last, which the next layer's im2col and this backward read as well.
     return out.reshape(c_out, oh, ow, n).permute(3, 0, 1, 2)
 

@@ -292,6 +292,12 @@ def window_case(draw):
                        "padding": padding, "value": draw(st.sampled_from([0.0, 2.5]))})
 
 
+def im2col_case():
+    """window_case without the padding value (im2col pads with zeros)."""
+    return window_case().map(lambda case: Case(case.tensors, {k: v for k, v in case.kwargs.items()
+                                                            if k != "value"}))
+
+
 # --- strategies for the PyTorch-breadth ops (gather/scatter, sorting, einsum, ...) -------------
 @st.composite
 def gather_case(draw):
@@ -485,6 +491,13 @@ def np_sliding_window(x, kernel_size, stride, dilation, padding, value):
     return out
 
 
+def np_im2col(x, kernel_size, stride, dilation, padding):
+    """(N, C, OH, OW, KH, KW) windows -> (C*KH*KW, OH*OW*N) columns, batch last."""
+    windows = np_sliding_window(x, kernel_size, stride, dilation, padding, 0.0)
+    n, c, oh, ow, kh, kw = windows.shape
+    return windows.transpose(1, 4, 5, 2, 3, 0).reshape(c * kh * kw, oh * ow * n)
+
+
 def np_squeeze(x, dim=None):
     if dim is None:
         return np.squeeze(x)
@@ -542,6 +555,12 @@ def torch_window(x, kernel_size, stride, dilation, padding, value):
     oh = (padded.shape[2] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
     ow = (padded.shape[3] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
     return cols.reshape(n, c, kh, kw, oh, ow).permute(0, 1, 4, 5, 2, 3)
+
+
+def torch_im2col(x, kernel_size, stride, dilation, padding):
+    windows = torch_window(x, kernel_size, stride, dilation, padding, 0.0)
+    n, c, oh, ow, kh, kw = windows.shape
+    return windows.permute(1, 4, 5, 2, 3, 0).reshape(c * kh * kw, oh * ow * n)
 
 
 def resolved(shape, target):
@@ -750,6 +769,7 @@ OPS = [
            lambda x, w, b=0.0: x @ w.T + b, linear_case(),
            lambda *operands: _torch().nn.functional.linear(*operands)),
     OpInfo("sliding_window", mg.sliding_window, np_sliding_window, window_case(), torch_window),
+    OpInfo("im2col", mg.im2col, np_im2col, im2col_case(), torch_im2col),
     # PyTorch breadth: pointwise
     OpInfo("sin", mg.sin, np.sin, unary(), lambda x: x.sin()),
     OpInfo("cos", lambda x: x.cos(), np.cos, unary(), lambda x: x.cos()),

@@ -69,6 +69,61 @@ class WindowSum(Function):
         return (_windows(grad, *ctx.window),) + (None,) * 5
 
 
+class Im2Col(Function):
+    """The windows as the columns of one matrix, batch last: a convolution's GEMM operand.
+
+    Shapes: x (N, C, H, W) -> out (C*KH*KW, OH*OW*N), where
+        out[(c*KH + i)*KW + j, (oh*OW + ow)*N + n] = padded_x[n, c, oh*SH + i*DH, ow*SW + j*DW]
+    (OH, OW as in SlidingWindow; zero padding). The same numbers as
+    sliding_window(x).permute(1, 4, 5, 2, 3, 0).reshape(C*KH*KW, -1), as one op: one copy
+    and one graph node instead of three; backward is col2im, as SlidingWindow's.
+    Arguments: kernel_size (KH, KW), stride (SH, SW), dilation (DH, DW),
+    padding ((top, bottom), (left, right)).
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, kernel_size: Any, stride: Any, dilation: Any,
+                padding: Any) -> Any:
+        ctx.geometry = (x.shape, kernel_size, stride, dilation, padding)
+        xp = array_module(x)
+        n, c = x.shape[:2]
+        if n > 1 and not _is_batch_last(x):
+            # A batch-first input (the user's NCHW images, in the first layer) is copied
+            # batch-last first, a copy as small as the input: the column copy below then
+            # reads runs of OW*N values instead of single values C*H*W apart (LeNet-5's
+            # training step: 0.4 ms less of ~6).
+            batch_last = xp.empty(x.shape[1:] + (n,), x.dtype)
+            batch_last[...] = x.transpose(1, 2, 3, 0)
+            x = batch_last.transpose(3, 0, 1, 2)
+        windows = _windows(x, kernel_size, stride, dilation, padding)
+        oh, ow = windows.shape[2:4]
+        (kh, kw) = kernel_size
+        shape = (c, kh, kw, oh, ow, n)
+        cols = buffers.empty(shape, x.dtype) if xp is np else xp.empty(shape, x.dtype)
+        cols[...] = windows.transpose(1, 4, 5, 2, 3, 0)
+        return cols.reshape(c * kh * kw, oh * ow * n)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        shape, (kh, kw), stride, dilation, padding = ctx.geometry
+        n, c, h, w = shape
+        oh = window_output_size(h, kh, stride[0], dilation[0], padding[0])
+        ow = window_output_size(w, kw, stride[1], dilation[1], padding[1])
+        # (C*KH*KW, OH*OW*N) -> (C, KH, KW, OH, OW, N) -> (N, C, OH, OW, KH, KW), views
+        order = (5, 0, 3, 4, 1, 2)
+        if isinstance(grad, Tensor):
+            windows = grad.reshape(c, kh, kw, oh, ow, n).permute(*order)
+            return (WindowSum.apply(windows, *ctx.geometry),) + (None,) * 4
+        windows = grad.reshape(c, kh, kw, oh, ow, n).transpose(order)
+        return (_col2im(windows, *ctx.geometry),) + (None,) * 4
+
+
+def _is_batch_last(x: Any) -> bool:
+    """Is the batch axis of x (N, C, H, W) the innermost in memory (conv2d's layout)?"""
+    strides = [abs(s) for s, size in zip(x.strides, x.shape) if size > 1]
+    return not strides or abs(x.strides[0]) == min(strides)
+
+
 def _windows(x: Any, kernel_size: Any, stride: Any, dilation: Any, padding: Any,
              value: Any = 0.0) -> Any:
     """The read-only strided view (N, C, OH, OW, KH, KW) of x padded with `value`."""

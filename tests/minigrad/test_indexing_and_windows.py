@@ -184,3 +184,33 @@ def test_window_needs_4d_input():
     with pytest.raises(ValueError, match=r"expected input of shape \(N, C, H, W\), got 3-D shape "
                                          r"\(1, 5, 5\)"):
         mg.sliding_window(mg.ones(1, 5, 5), 3)
+
+
+# --- im2col: the windows as one matrix, batch last ----------------------------------------------
+@given(st.integers(1, 3), st.integers(1, 3), st.booleans())
+def test_im2col_is_the_permuted_window_view_for_either_input_layout(n, c, batch_last):
+    rng = np.random.default_rng(n * 10 + c)
+    images = rng.standard_normal((n, c, 6, 5))
+    # the layout conv2d's outputs have (batch innermost), or the user's NCHW batch
+    data = np.ascontiguousarray(images.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2) \
+        if batch_last else images
+    x = mg.tensor(data, requires_grad=True)
+    cols = mg.im2col(x, (3, 2), stride=(2, 1), padding=((1, 0), (0, 1)), dilation=(1, 2))
+    windows = mg.sliding_window(mg.tensor(images), (3, 2), (2, 1), ((1, 0), (0, 1)), (1, 2))
+    expected = windows.data.transpose(1, 4, 5, 2, 3, 0).reshape(c * 3 * 2, -1)
+    np.testing.assert_array_equal(cols.data, expected)
+    weights = rng.standard_normal(cols.shape)
+    (cols * mg.tensor(weights)).sum().backward()
+    # col2im: each pixel gets the sum of the column entries that read it
+    reference = mg.tensor(images, requires_grad=True)
+    windows = mg.sliding_window(reference, (3, 2), (2, 1), ((1, 0), (0, 1)), (1, 2))
+    flat = windows.permute(1, 4, 5, 2, 3, 0).reshape(c * 3 * 2, -1)
+    (flat * mg.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(x.grad.data, reference.grad.data, rtol=1e-12)
+
+
+def test_im2col_errors_name_the_op():
+    with pytest.raises(ValueError, match=r"im2col: expected input of shape \(N, C, H, W\)"):
+        mg.im2col(mg.ones(1, 5, 5), 3)
+    with pytest.raises(ValueError, match=r"im2col: a window spanning \(7, 7\)"):
+        mg.im2col(mg.ones(1, 1, 5, 5), 7)

@@ -58,16 +58,21 @@ def shape_args(shape: Any, op: str) -> tuple[int, ...]:
     """f(2, 3) and f((2, 3)) both give (2, 3); every entry must be an int."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
+    plain = True                                    # Python ints only: no conversion needed
     for n in shape:
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-            raise TypeError(f"{op}: sizes must be ints, got {tuple(shape)!r}")
-    return tuple(int(n) for n in shape)
+        if type(n) is not int:
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+                raise TypeError(f"{op}: sizes must be ints, got {tuple(shape)!r}")
+            plain = False
+    return tuple(shape) if plain else tuple(int(n) for n in shape)
 
 
 def reshape_target(shape: tuple[int, ...], new_shape: tuple[int, ...],
                    op: str = "reshape") -> tuple[int, ...]:
     """Resolve one -1 in `new_shape` and check the number of elements is unchanged."""
     size = math.prod(shape)
+    if -1 not in new_shape and math.prod(new_shape) == size and min(new_shape, default=0) >= 0:
+        return new_shape                            # nothing to resolve (the common case)
     unknown = [i for i, n in enumerate(new_shape) if n == -1]
     if len(unknown) > 1 or any(n < -1 for n in new_shape):
         raise ValueError(f"{op}: invalid shape {new_shape}; sizes must be >= 0 with at most one -1")

@@ -676,6 +676,11 @@ def describe_index(index: Any) -> str:
 
 # --- sliding windows (convolution and pooling are built on this) -----------------------------
 def _pair(value: Any, name: str, op: str, minimum: int) -> tuple:
+    if type(value) is int and value >= minimum:
+        return value, value
+    if type(value) is tuple and len(value) == 2 and type(value[0]) is type(value[1]) is int \
+            and value[0] >= minimum and value[1] >= minimum:
+        return value                  # already a checked pair (conv2d's own): the hot path
     pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
     if len(pair) != 2 or builtins.any(isinstance(v, bool) or not isinstance(v, (int, np.integer))
                                       for v in pair):

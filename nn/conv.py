@@ -21,6 +21,11 @@ from .module import Module, Parameter
 
 def _pair(value: Any, name: str, op: str, minimum: int) -> tuple:
     """int or pair of ints -> pair of ints >= minimum, with a clear error otherwise."""
+    if type(value) is int and value >= minimum:
+        return value, value
+    if type(value) is tuple and len(value) == 2 and type(value[0]) is type(value[1]) is int \
+            and value[0] >= minimum and value[1] >= minimum:
+        return value                  # already a checked pair (a layer's own): the hot path
     pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
     if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, (int, np.integer))
                              for v in pair):

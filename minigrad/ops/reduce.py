@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import functools
 import itertools
 import math
 
@@ -113,6 +114,7 @@ def _few_per_group(shape: Any, dims: Any) -> bool:
     return 0 < group <= _SMALL_GROUP and dims and group * group <= math.prod(shape)
 
 
+@functools.lru_cache(maxsize=256)      # the same few pooling geometries every step
 def _group_positions(shape: Any, dims: Any) -> list[tuple[Any, ...]]:
     """Index tuples selecting each position of the reduced axes, in C order (keepdim form)."""
     axes = [range(shape[d]) if d in dims else (slice(None),) for d in range(len(shape))]

@@ -30,6 +30,9 @@ How it measures (so that the ratio is what a user running one framework would se
     python benchmarks/train_step.py                         # torch + minigrad, ~5 min
     python benchmarks/train_step.py --workloads mlp128 --rounds 5 --no-memory
     python benchmarks/train_step.py --frameworks minigrad   # without torch installed
+    python benchmarks/train_step.py --frameworks torch,numpy,minigrad --workloads mlp128
+
+`numpy` (MLP only) is the step written out by hand in NumPy: the floor for a NumPy framework.
 
 torch is skipped (with a note) when it is not installed.
 """
@@ -155,7 +158,41 @@ def torch_trainer(model: str, batch: int):
     return step
 
 
-TRAINERS = {"minigrad": minigrad_trainer, "torch": torch_trainer}
+def numpy_trainer(model: str, batch: int):
+    """The MLP's step written out by hand in NumPy: no framework at all, the same arithmetic
+    (same GEMMs, same float32 arrays). Its time is what NumPy and its BLAS need for the step,
+    the floor under any NumPy framework's time."""
+    import numpy as np
+    if model not in NUMPY_MODELS:
+        raise ValueError(f"numpy_trainer: only {sorted(NUMPY_MODELS)}, not {model!r}")
+    (w1, b1), (w2, b2) = initial_weights(model)
+    images, labels = batch_of(model, batch)
+    rows = np.arange(batch)
+
+    def step() -> float:
+        hidden = images @ w1.T
+        hidden += b1
+        relu = np.maximum(hidden, 0)
+        logits = relu @ w2.T
+        logits += b2
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        loss = -log_probs[rows, labels].mean()
+        grad_logits = np.exp(log_probs)               # softmax - one-hot, over the batch
+        grad_logits[rows, labels] -= 1
+        grad_logits /= batch
+        grad_relu = grad_logits @ w2
+        grad_hidden = grad_relu * (relu > 0)
+        for param, grad in ((w2, grad_logits.T @ relu), (b2, grad_logits.sum(axis=0)),
+                            (w1, grad_hidden.T @ images), (b1, grad_hidden.sum(axis=0))):
+            param -= LR * grad
+        return float(loss)
+    return step
+
+
+NUMPY_MODELS = {"mlp"}
+TRAINERS = {"minigrad": minigrad_trainer, "torch": torch_trainer, "numpy": numpy_trainer}
+SUPPORTS = {"numpy": NUMPY_MODELS}      # frameworks that run only some models
 
 
 # ---------------------------------------------------------------- worker process
@@ -376,7 +413,9 @@ def main():
         for workload in workloads:
             model, batch = WORKLOADS[workload]
             steps = args.steps or default_steps[workload]
-            results = time_workload(workers, model, batch, args.rounds, steps, args.warmup)
+            able = {name: worker for name, worker in workers.items()
+                    if model in SUPPORTS.get(name, SPECS)}
+            results = time_workload(able, model, batch, args.rounds, steps, args.warmup)
             _report(workload, results, rows)
             print(f"done: {workload}", flush=True)
     finally:
@@ -394,6 +433,8 @@ def main():
           f"RSS after 10 / 100 / {args.memory_steps} steps | peak RSS |")
     print("|---|---|---|---|---|---|")
     for name in frameworks:
+        if "mnist_cnn" not in SUPPORTS.get(name, SPECS):
+            continue
         worker = Worker(name, args.threads)
         try:
             m = worker.call(cmd="memory", model="mnist_cnn", batch=128, steps=args.memory_steps)

@@ -27,6 +27,7 @@ from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_li
 from .device import device, get_default_device, set_default_device
 from .function import Context, Function
 from .functional import (abs, addmm, amax, amin, argmax, argmin, cast, cat, clamp, clip, clone,
+                         conv2d,
                          exp, expand, flatten, im2col, linear, log, log_softmax, logsumexp,
                          matmul, max,
                          maximum, mean, min, minimum, pad, permute, pow, relu, reshape, sigmoid,
@@ -92,7 +93,7 @@ __all__ = [
     "logsumexp", "softmax", "log_softmax", "argmax", "argmin", "reshape", "view", "transpose",
     "permute", "flatten", "squeeze", "unsqueeze", "expand", "matmul", "addmm", "linear", "cat",
     "stack", "pad",
-    "cast", "sliding_window", "im2col", *_DTYPE_NAMES, "random", "hooks", "cuda", "accelerator", "autograd",
+    "cast", "sliding_window", "im2col", "conv2d", *_DTYPE_NAMES, "random", "hooks", "cuda", "accelerator", "autograd",
     "return_types", "grad", "sin", "cos", "sign", "floor", "ceil", "round", "isnan", "isinf",
     "isfinite", "nan_to_num", "eq", "ne", "lt", "le", "gt", "ge", "isclose", "allclose", "equal",
     "mm", "bmm", "einsum", "prod", "cumsum", "norm", "gather", "scatter", "scatter_add",

@@ -102,17 +102,26 @@ def _plain_text(value: Any) -> str:
     return text if len(text) <= 24 else text[:21] + "..."
 
 
+def _window_text(kernel: Any, stride: Any, dilation: Any, padding: Any) -> str:
+    """`k=3x3 s=1`, with ` d=...` and ` p=...` when they are not the defaults."""
+    text = f"k={kernel[0]}x{kernel[1]} s={_pair_text(stride)}"
+    if tuple(dilation) != (1, 1):
+        text += f" d={_pair_text(dilation)}"
+    if any(p for pair in padding for p in pair):
+        flat = (padding[0][0], padding[0][1], padding[1][0], padding[1][1])
+        text += f" p={flat[0]}" if len(set(flat)) == 1 else f" p={padding}"
+    return text
+
+
 def op_arguments(ctx: Any) -> str:
     """The op's non-tensor arguments, short: `k=3x3 s=1`, `dim=(1,)`, `(64, 9216)`."""
     name, args = ctx.name, ctx.inputs
+    if name == "Conv2d":
+        stride, dilation, padding, groups = args[3:7]
+        text = _window_text(args[1].shape[2:], stride, dilation, padding)
+        return text + (f" groups={groups}" if groups != 1 else "")
     if name in ("SlidingWindow", "Im2Col"):
-        kernel, stride, dilation, padding = args[1:5]
-        text = f"k={kernel[0]}x{kernel[1]} s={_pair_text(stride)}"
-        if tuple(dilation) != (1, 1):
-            text += f" d={_pair_text(dilation)}"
-        if any(p for pair in padding for p in pair):
-            flat = (padding[0][0], padding[0][1], padding[1][0], padding[1][1])
-            text += f" p={flat[0]}" if len(set(flat)) == 1 else f" p={padding}"
+        text = _window_text(*args[1:5])
         if len(args) > 5 and args[5] != 0:
             text += f" fill={format_number(args[5])}"
         return text

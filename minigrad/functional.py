@@ -25,6 +25,7 @@ from .ops.linalg import Addmm, Linear, MatMul
 from .ops.reduce import Max, Sum, kept_shape
 from .ops.softmax import LogSoftmax, Softmax
 from .ops.shape import Cat, Expand, GetItem, Pad, Permute, Reshape
+from .ops.conv import Conv2d
 from .ops.window import Im2Col, SlidingWindow, window_output_size
 from . import return_types
 from .backend import array_module
@@ -738,6 +739,79 @@ def im2col(x: "TensorLike", kernel_size: int | Sequence[int], stride: int | Sequ
     x, kernel, strides, dilations, pads = _window_args(x, kernel_size, stride, padding,
                                                        dilation, op)
     return Im2Col.apply(x, kernel, strides, dilations, pads)
+
+
+def conv2d(input: "TensorLike", weight: "TensorLike", bias: "TensorLike | None" = None,
+           stride: int | Sequence[int] = 1,
+           padding: int | Sequence[int] | Sequence[Sequence[int]] = 0,
+           dilation: int | Sequence[int] = 1, groups: int = 1) -> Tensor:
+    """2-D cross-correlation over NCHW input, as PyTorch's `torch.conv2d` (numeric padding:
+    an int, (ph, pw) or ((top, bottom), (left, right)); nn.functional.conv2d also takes
+    "same"/"valid").
+
+    Shapes:
+        input:  (N, C_in, H, W)
+        weight: (C_out, C_in // groups, KH, KW)
+        bias:   (C_out,) or None
+        out:    (N, C_out, OH, OW), OH = (H + top + bottom - DH*(KH - 1) - 1) // SH + 1
+    The numbers are those of im2col + one matrix product per group, kernels @ columns + bias
+    (columns = mg.im2col(input, ...)); the op computes them in bands of output rows whose
+    columns stay in the CPU's cache, on two cores when NumPy's OpenBLAS has two threads
+    (ops/conv.py). The output is a batch-last (N, C_out, OH, OW) view.
+    """
+    x, weight = _tensor(input, "conv2d"), _tensor(weight, "conv2d")
+    if bias is not None:
+        bias = _tensor(bias, "conv2d")
+    _check_conv_args(x, weight, bias, groups)
+    x, _, strides, dilations, pads = _window_args(x, weight.shape[2:], stride, padding,
+                                                  dilation, "conv2d")
+    if array_module(x.data) is not np:     # CuPy: im2col + one product per group
+        return _composed_conv2d(x, weight, bias, strides, dilations, pads, groups)
+    return Conv2d.apply(x, weight, bias, strides, dilations, pads, int(groups))
+
+
+def _composed_conv2d(x: Tensor, weight: Tensor, bias: Tensor | None, strides: tuple,
+                     dilations: tuple, pads: tuple, groups: int) -> Tensor:
+    """conv2d from im2col and matmul (what Conv2d computes in bands)."""
+    n, c_in = x.shape[:2]
+    c_out, kernel = weight.shape[0], weight.shape[2:]
+    columns = Im2Col.apply(x, kernel, strides, dilations, pads)     # (C*KH*KW, OH*OW*N)
+    oh, ow = (window_output_size(x.shape[2 + a], kernel[a], strides[a], dilations[a], pads[a])
+              for a in range(2))
+    per_group = c_in // groups * kernel[0] * kernel[1]
+    kernels = reshape(weight, (groups, c_out // groups, per_group))
+    out = matmul(kernels, reshape(columns, (groups, per_group, n * oh * ow)))
+    if bias is not None:
+        out = out + reshape(bias, (groups, c_out // groups, 1))
+    return permute(reshape(out, (c_out, oh, ow, n)), (3, 0, 1, 2))
+
+
+def _check_conv_args(x: Tensor, weight: Tensor, bias: Tensor | None, groups: Any) -> None:
+    if x.ndim != 4:
+        raise ValueError(f"conv2d: expected input of shape (N, C, H, W), got {x.ndim}-D shape "
+                         f"{x.shape}; add a batch dim with x.unsqueeze(0) or a channel dim "
+                         "with x.unsqueeze(1)")
+    if weight.ndim != 4:
+        raise ValueError(f"conv2d: weight must have shape (C_out, C_in // groups, KH, KW), got "
+                         f"{weight.ndim}-D shape {weight.shape}")
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"conv2d: groups must be a positive int, got {groups!r}")
+    c_in, c_out = x.shape[1], weight.shape[0]
+    if c_in % groups or c_out % groups:
+        raise ValueError(f"conv2d: groups={groups} must divide both the input channels "
+                         f"({c_in}) and the output channels ({c_out}); pick a common divisor")
+    if weight.shape[1] * groups != c_in:
+        raise ValueError(f"conv2d: input has {c_in} channels but weight expects "
+                         f"{weight.shape[1] * groups} (weight shape {weight.shape}, groups "
+                         f"{groups}); build the layer with in_channels={c_in}")
+    if bias is not None and bias.shape != (c_out,):
+        raise ValueError(f"conv2d: bias must have shape ({c_out},) (one value per output "
+                         f"channel of weight {weight.shape}), got {bias.shape}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.dtype != x.dtype:
+            raise TypeError(f"conv2d: input dtype {x.dtype} differs from {name} dtype "
+                            f"{t.dtype}; convert one, e.g. x.to({t.dtype}) (mixing would "
+                            "silently compute in the wider type)")
 
 
 def _window_args(x: "TensorLike", kernel_size: Any, stride: Any, padding: Any, dilation: Any,

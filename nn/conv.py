@@ -1,10 +1,12 @@
 """2-D convolution: `conv2d` and the `Conv2D` module — the whole conv story in one file.
 
-`conv2d` is composed from minigrad's public ops only: the sliding windows as one matrix
-(`mg.im2col`) and one matrix product for the whole batch with the bias added in (`mg.addmm`).
-Its backward therefore needs no code of its own: the kernel's gradient is autodiff's sum over every
-position the kernel was applied at (weight sharing), and the input's gradient is the window
-view's col2im.
+`conv2d` is minigrad's `mg.conv2d` (after turning "same"/"valid" into numbers). Its numbers
+are those of `mg.im2col` (every window of the input as a column of one matrix) times the
+kernel matrix plus the bias: one matrix product for the whole batch, so the kernel's gradient
+is the sum over every position it was applied at (weight sharing) and the input's gradient is
+col2im (tests check `mg.conv2d` against that composition and against PyTorch). `mg.conv2d`
+computes them one band of output rows at a time, so the column matrix never leaves the CPU's
+cache, and splits the bands over two cores.
 """
 from __future__ import annotations
 
@@ -64,34 +66,6 @@ def _tensor(x: Tensor, name: str, op: str) -> Tensor:
     return x
 
 
-def _check_conv_args(x: Tensor, weight: Any, bias: Any, groups: int) -> None:
-    if x.ndim != 4:
-        raise ValueError(f"conv2d: expected input of shape (N, C, H, W), got {x.ndim}-D shape "
-                         f"{x.shape}; add a batch dim with x.unsqueeze(0) or a channel dim "
-                         "with x.unsqueeze(1)")
-    if weight.ndim != 4:
-        raise ValueError(f"conv2d: weight must have shape (C_out, C_in // groups, KH, KW), got "
-                         f"{weight.ndim}-D shape {weight.shape}")
-    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
-        raise ValueError(f"conv2d: groups must be a positive int, got {groups!r}")
-    c_in, c_out = x.shape[1], weight.shape[0]
-    if c_in % groups or c_out % groups:
-        raise ValueError(f"conv2d: groups={groups} must divide both the input channels "
-                         f"({c_in}) and the output channels ({c_out}); pick a common divisor")
-    if weight.shape[1] * groups != c_in:
-        raise ValueError(f"conv2d: input has {c_in} channels but weight expects "
-                         f"{weight.shape[1] * groups} (weight shape {weight.shape}, groups "
-                         f"{groups}); build the layer with in_channels={c_in}")
-    if bias is not None and bias.shape != (c_out,):
-        raise ValueError(f"conv2d: bias must have shape ({c_out},) (one value per output "
-                         f"channel of weight {weight.shape}), got {bias.shape}")
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and t.dtype != x.dtype:
-            raise TypeError(f"conv2d: input dtype {x.dtype} differs from {name} dtype "
-                            f"{t.dtype}; convert one, e.g. x.to({t.dtype}) (mixing would "
-                            "silently compute in the wider type)")
-
-
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None,
            stride: int | tuple[int, int] = 1, padding: Any = 0,
            dilation: int | tuple[int, int] = 1, groups: int = 1) -> Tensor:
@@ -111,39 +85,11 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None,
     x, weight = _tensor(x, "input", "conv2d"), _tensor(weight, "weight", "conv2d")
     if bias is not None:
         bias = _tensor(bias, "bias", "conv2d")
-    _check_conv_args(x, weight, bias, groups)
-    kernel = weight.shape[2:]
-    strides = _pair(stride, "stride", "conv2d", 1)
-    dilations = _pair(dilation, "dilation", "conv2d", 1)
-    pads = conv_padding(padding, kernel, strides, dilations, "conv2d")
-    n, c_in, h, w = x.shape
-    c_out = weight.shape[0]
-    # One matrix product for the whole batch (per group): a single large GEMM is faster and
-    # far more robust to busy CPUs than one small GEMM per sample. im2col puts the batch
-    # last in memory ("CHWN"): every spatial slice is then a long contiguous run (OW*N
-    # values), so its copy, the col2im backward and 2x2 max pooling run at full speed instead
-    # of stepping through rows of OW values (2x faster here).
-    cols = mg.im2col(x, kernel, strides, pads, dilations, op="conv2d")  # (C*KH*KW, OH*OW*N)
-    oh, ow = ((size + sum(pad) - d * (k - 1) - 1) // s + 1       # the docstring's formula
-              for size, k, s, d, pad in zip((h, w), kernel, strides, dilations, pads))
-    if groups == 1:
-        kernels = weight.reshape(c_out, -1)                    # (C_out, C*KH*KW)
-        if bias is None:
-            out = kernels @ cols
-        else:
-            # The bias goes into the product's own array, added along its rows (one value
-            # per output channel): no second array of the output's size.
-            out = mg.addmm(bias.reshape(c_out, 1), kernels, cols)   # (C_out, OH*OW*N)
-    else:
-        # (G, C_out/G, C/G*KH*KW) @ (G, C/G*KH*KW, OH*OW*N): each group its own product
-        per_group = c_in // groups * kernel[0] * kernel[1]  # not -1: the batch may be empty
-        kernels = weight.reshape(groups, c_out // groups, per_group)
-        out = kernels @ cols.reshape(groups, per_group, n * oh * ow)
-        if bias is not None:                              # added while rows are contiguous
-            out = out + bias.reshape(groups, c_out // groups, 1)
-    # (C_out, OH*OW*N) -> (C_out, OH, OW, N) -> (N, C_out, OH, OW), a view: the memory
-    # stays batch-last, which the next layer's im2col and this backward read as well.
-    return out.reshape(c_out, oh, ow, n).permute(3, 0, 1, 2)
+    if isinstance(padding, str) and weight.ndim == 4:      # "same" / "valid" -> numbers
+        strides = _pair(stride, "stride", "conv2d", 1)
+        dilations = _pair(dilation, "dilation", "conv2d", 1)
+        padding = conv_padding(padding, weight.shape[2:], strides, dilations, "conv2d")
+    return mg.conv2d(x, weight, bias, stride, padding, dilation, groups)
 
 
 class Conv2D(Module):

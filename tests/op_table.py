@@ -292,6 +292,26 @@ def window_case(draw):
                        "padding": padding, "value": draw(st.sampled_from([0.0, 2.5]))})
 
 
+@st.composite
+def conv2d_case(draw):
+    """Input, weight and (maybe) bias of a conv2d whose window fits, with symmetric padding
+    (what torch's conv2d takes), a stride, a dilation and groups."""
+    groups = draw(st.integers(1, 2))
+    c_in, c_out = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = (draw(st.integers(0, 1)), draw(st.integers(0, 1)))
+    size = [draw(st.integers(1, 5)) for _ in range(2)]
+    for axis in range(2):
+        assume(size[axis] + 2 * padding[axis] >= dilation[axis] * (kernel[axis] - 1) + 1)
+    x = draw(tensors((draw(st.integers(1, 2)), c_in, *size)))
+    weight = draw(tensors((c_out, c_in // groups) + kernel))
+    arguments = (x, weight, draw(tensors((c_out,)))) if draw(st.booleans()) else (x, weight)
+    return Case(arguments, {"stride": stride, "padding": padding, "dilation": dilation,
+                            "groups": groups})
+
+
 def im2col_case():
     """window_case without the padding value (im2col pads with zeros)."""
     return window_case().map(lambda case: Case(case.tensors, {k: v for k, v in case.kwargs.items()
@@ -498,6 +518,21 @@ def np_im2col(x, kernel_size, stride, dilation, padding):
     return windows.transpose(1, 4, 5, 2, 3, 0).reshape(c * kh * kw, oh * ow * n)
 
 
+def np_conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """Per group: kernels (C_out/G, C/G*KH*KW) @ im2col columns, + bias; back to NCHW."""
+    n, c_out = x.shape[0], weight.shape[0]
+    pads = ((padding[0], padding[0]), (padding[1], padding[1]))
+    windows = np_sliding_window(x, weight.shape[2:], stride, dilation, pads, 0.0)
+    oh, ow = windows.shape[2:4]
+    columns = np_im2col(x, weight.shape[2:], stride, dilation, pads)   # (C*KH*KW, OH*OW*N)
+    rows = columns.reshape(groups, -1, columns.shape[1])
+    kernels = weight.reshape(groups, c_out // groups, -1)
+    out = (kernels @ rows).reshape(c_out, -1)
+    if bias is not None:
+        out = out + bias[:, None]
+    return out.reshape(c_out, oh, ow, n).transpose(3, 0, 1, 2)
+
+
 def np_squeeze(x, dim=None):
     if dim is None:
         return np.squeeze(x)
@@ -561,6 +596,11 @@ def torch_im2col(x, kernel_size, stride, dilation, padding):
     windows = torch_window(x, kernel_size, stride, dilation, padding, 0.0)
     n, c, oh, ow, kh, kw = windows.shape
     return windows.permute(1, 4, 5, 2, 3, 0).reshape(c * kh * kw, oh * ow * n)
+
+
+def torch_conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    import torch
+    return torch.nn.functional.conv2d(x, weight, bias, stride, padding, dilation, groups)
 
 
 def resolved(shape, target):
@@ -770,6 +810,7 @@ OPS = [
            lambda *operands: _torch().nn.functional.linear(*operands)),
     OpInfo("sliding_window", mg.sliding_window, np_sliding_window, window_case(), torch_window),
     OpInfo("im2col", mg.im2col, np_im2col, im2col_case(), torch_im2col),
+    OpInfo("conv2d", mg.conv2d, np_conv2d, conv2d_case(), torch_conv2d),
     # PyTorch breadth: pointwise
     OpInfo("sin", mg.sin, np.sin, unary(), lambda x: x.sin()),
     OpInfo("cos", lambda x: x.cos(), np.cos, unary(), lambda x: x.cos()),

@@ -1,0 +1,235 @@
+"""Conv2d: a 2-D convolution as one op, computed in bands of output rows.
+
+The numbers are those of im2col + one matrix product (window.py's Im2Col, then
+weight (C_out, C*KH*KW) @ columns + bias), but the (C*KH*KW, OH*OW*N) column matrix is never
+made whole: for 64 kernels of 3x3 over 32 channels at batch 64 it is 42 MB, written and read
+back from main memory in the forward pass, again for the weight gradient, and once more as the
+gradient of the columns before col2im. Here each band of a few output rows gets its own
+columns (a few MB, which stay in the CPU's cache), its product, its weight-gradient product
+and its col2im, and the two halves of the bands run on two cores (threads.py) when NumPy's
+OpenBLAS is set to two threads or more.
+
+Layout: batch last, as everywhere in minigrad's conv path: the padded input is read as
+(C, H, W, N), the output is written as (C_out, OH, OW, N) and returned as its (N, C_out, OH, OW)
+view; a gradient in that layout is read without a copy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from .. import buffers, threads
+from ..function import Function
+from ..tensor import Tensor
+from .window import Im2Col, WindowSum
+
+BAND_BYTES = 4 * 2**20      # the columns of one band: about what a core's L2 cache holds
+
+
+class Conv2d(Function):
+    """out = conv2d(x, weight) + bias (cross-correlation), channels split into `groups`.
+
+    Shapes: x (N, C, H, W), weight (C_out, C // groups, KH, KW), bias (C_out,) or None ->
+    out (N, C_out, OH, OW), OH = (H + top + bottom - DH*(KH - 1) - 1) // SH + 1 (likewise OW).
+    Arguments: stride (SH, SW), dilation (DH, DW), padding ((top, bottom), (left, right)),
+    groups.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, weight: Any, bias: Any, stride: Any, dilation: Any,
+                padding: Any, groups: Any) -> Any:
+        ctx.save_for_backward(x, weight)
+        ctx.geometry = (x.shape, weight.shape[2:], stride, dilation, padding, groups)
+        plan = _Plan(x, weight, stride, dilation, padding, groups)
+        out = buffers.empty((weight.shape[0],) + plan.out_rows_shape, x.dtype)
+        kernels = weight.reshape(weight.shape[0], -1)       # (C_out, C/G*KH*KW)
+        if bias is not None:
+            bias = bias.reshape(-1, 1)
+
+        def forward_rows(first: int, stop: int) -> None:
+            for top, bottom in plan.bands(first, stop):
+                for outs, ins in plan.groups():
+                    rows = out[outs, top:bottom].reshape(outs.stop - outs.start, -1)
+                    np.matmul(kernels[outs], plan.columns(ins, top, bottom), out=rows)
+                    if bias is not None:
+                        rows += bias[outs]
+
+        plan.split(forward_rows)
+        return out.transpose(3, 0, 1, 2)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        x, weight = ctx.saved_tensors
+        need_x, need_weight, need_bias = ctx.needs_input_grad[:3]
+        if isinstance(grad, Tensor):               # create_graph: the composed, recorded form
+            return _recorded_grads(ctx, x, weight, grad) + (None,) * 4
+        c_out = weight.shape[0]
+        plan = _Plan(x, weight, *ctx.geometry[2:])
+        grad_rows = grad.transpose(1, 2, 3, 0)                      # (C_out, OH, OW, N)
+        if not grad_rows.flags.c_contiguous:
+            grad_rows = _copy(grad_rows)
+        kernels = weight.reshape(c_out, -1)
+        grad_bias = grad_rows.sum(axis=(1, 2, 3)) if need_bias else None
+        partial_weight_grads: list = []
+        grad_padded: Any = plan.zeros_like_padded() if need_x else None
+        deferred: list = []
+
+        def backward_rows(first: int, stop: int) -> None:
+            grad_kernels: Any = np.zeros(kernels.shape, kernels.dtype) if need_weight else None
+            for top, bottom in plan.bands(first, stop):
+                for outs, ins in plan.groups():
+                    band_grad = grad_rows[outs, top:bottom].reshape(outs.stop - outs.start, -1)
+                    if need_weight:
+                        grad_kernels[outs] += band_grad @ plan.columns(ins, top, bottom).T
+                    if need_x:
+                        band_columns = kernels[outs].T @ band_grad
+                        if first > 0 and plan.overlaps_first_half(top):
+                            deferred.append((ins, top, bottom, band_columns))   # shared rows
+                        else:
+                            plan.add_columns(grad_padded[ins], band_columns, top, bottom)
+            partial_weight_grads.append(grad_kernels)
+
+        plan.split(backward_rows)
+        for ins, top, bottom, band_columns in deferred:     # after the first half is done
+            plan.add_columns(grad_padded[ins], band_columns, top, bottom)
+        grad_x = plan.unpadded(grad_padded) if need_x else None
+        grad_weight: Any = None
+        if need_weight:
+            grad_weight = partial_weight_grads[0]
+            for more in partial_weight_grads[1:]:
+                grad_weight += more
+            grad_weight = grad_weight.reshape(weight.shape)
+        return grad_x, grad_weight, grad_bias, None, None, None, None
+
+
+class _Plan:
+    """The geometry of one convolution: the padded batch-last input and its bands of rows."""
+
+    def __init__(self, x: Any, weight: Any, stride: Any, dilation: Any, padding: Any,
+                 groups: int) -> None:
+        self.x_shape = x.shape
+        self.group_count, self.c_out = groups, weight.shape[0]
+        n, c, h, w = x.shape
+        (kh, kw), (self.sh, self.sw), (self.dh, self.dw) = weight.shape[2:], stride, dilation
+        (top, bottom), (left, right) = self.padding = padding
+        self.kh, self.kw = kh, kw
+        self.oh = (h + top + bottom - self.dh * (kh - 1) - 1) // self.sh + 1
+        self.ow = (w + left + right - self.dw * (kw - 1) - 1) // self.sw + 1
+        self.out_rows_shape = (self.oh, self.ow, n)
+        self.padded = _padded_batch_last(x, padding)                # (C, HP, WP, N)
+        row_bytes = c // groups * kh * kw * self.ow * n * x.dtype.itemsize
+        self.band = max(1, BAND_BYTES // max(row_bytes, 1))
+
+    def split(self, work: Any) -> None:
+        """work(first, stop) over output rows [0, OH): two halves on two cores if possible."""
+        half = self.oh // 2
+        if self.oh < 2 * self.band or not threads.parallel():
+            work(0, self.oh)
+            return
+        self.half = half
+        threads.run_both(lambda: work(0, half), lambda: work(half, self.oh))
+
+    def bands(self, first: int, stop: int) -> Any:
+        for top in range(first, stop, self.band):
+            yield top, min(stop, top + self.band)
+
+    def groups(self) -> list:
+        """(output channels, input channels) of each group, as slices."""
+        c_in, c_out, g = self.padded.shape[0], self.c_out, self.group_count
+        return [(slice(i * c_out // g, (i + 1) * c_out // g),
+                 slice(i * c_in // g, (i + 1) * c_in // g)) for i in range(g)]
+
+    def columns(self, channels: slice, top: int, bottom: int) -> Any:
+        """The im2col columns of output rows [top, bottom) over some input channels:
+        (C'*KH*KW, rows*OW*N)."""
+        padded = self.padded[channels]
+        c, _, _, n = padded.shape
+        s_c, s_h, s_w, s_n = padded.strides
+        start = padded[:, top * self.sh:]
+        windows = as_strided(start, (c, self.kh, self.kw, bottom - top, self.ow, n),
+                             (s_c, s_h * self.dh, s_w * self.dw, s_h * self.sh, s_w * self.sw,
+                              s_n), writeable=False)
+        columns = np.empty(windows.shape, padded.dtype)
+        columns[...] = windows
+        return columns.reshape(c * self.kh * self.kw, -1)
+
+    def overlaps_first_half(self, top: int) -> bool:
+        """Do the input rows under output row `top` reach those of the first half's rows?"""
+        last_of_first = (self.half - 1) * self.sh + self.dh * (self.kh - 1)
+        return top * self.sh <= last_of_first
+
+    def zeros_like_padded(self) -> Any:
+        grad = buffers.empty(self.padded.shape, self.padded.dtype)
+        grad.fill(0)
+        return grad
+
+    def add_columns(self, grad_padded: Any, band_columns: Any, top: int, bottom: int) -> None:
+        """col2im of one band: each tap's slice of the columns added onto the pixels it read."""
+        c, n = grad_padded.shape[0], grad_padded.shape[3]
+        taps = band_columns.reshape(c, self.kh, self.kw, bottom - top, self.ow, n)
+        rows, cols = bottom - top, self.ow
+        for i in range(self.kh):
+            first_row = top * self.sh + i * self.dh
+            row_slice = slice(first_row, first_row + self.sh * (rows - 1) + 1, self.sh)
+            for j in range(self.kw):
+                first_col = j * self.dw
+                col_slice = slice(first_col, first_col + self.sw * (cols - 1) + 1, self.sw)
+                grad_padded[:, row_slice, col_slice, :] += taps[:, i, j]
+
+    def unpadded(self, grad_padded: Any) -> Any:
+        (top, bottom), (left, right) = self.padding
+        h, w = self.x_shape[2:]
+        return grad_padded[:, top:top + h, left:left + w, :].transpose(3, 0, 1, 2)
+
+
+def _padded_batch_last(x: Any, padding: Any) -> Any:
+    """x (N, C, H, W) as (C, H + top + bottom, W + left + right, N) with zero borders: a view
+    when x is already batch last and needs no padding, else one copy."""
+    (top, bottom), (left, right) = padding
+    view = x.transpose(1, 2, 3, 0)
+    if not (top or bottom or left or right) and view.flags.c_contiguous:
+        return view
+    c, h, w, n = view.shape
+    padded = buffers.empty((c, h + top + bottom, w + left + right, n), x.dtype)
+    if top or bottom or left or right:
+        padded.fill(0)
+    padded[:, top:top + h, left:left + w, :] = view
+    return padded
+
+
+def _copy(array: Any) -> Any:
+    out = buffers.empty(array.shape, array.dtype)
+    out[...] = array
+    return out
+
+
+def _recorded_grads(ctx: Any, x: Any, weight: Any, grad: Any) -> tuple:
+    """The three gradients as recorded ops (im2col + matrix products per group), for
+    create_graph: the same numbers, differentiable again."""
+    from ..functional import cat, matmul, permute, reshape, sum
+    shape, kernel, stride, dilation, padding, groups = ctx.geometry
+    n, c = shape[:2]
+    c_out, oh, ow = grad.shape[1:]
+    taps = kernel[0] * kernel[1]
+    grad_rows = reshape(permute(grad, (1, 2, 3, 0)), (c_out, oh * ow * n))
+    kernels = reshape(weight, (c_out, -1))                 # (C_out, C/G*KH*KW)
+    outs = [slice(g * c_out // groups, (g + 1) * c_out // groups) for g in range(groups)]
+    ins = [slice(g * c // groups * taps, (g + 1) * c // groups * taps) for g in range(groups)]
+    need_x, need_weight, need_bias = ctx.needs_input_grad[:3]
+    grad_x = grad_weight = grad_bias = None
+    if need_weight:
+        columns = Im2Col.apply(x, kernel, stride, dilation, padding)       # (C*KH*KW, L)
+        per_group = [matmul(grad_rows[o], permute(columns[i], (1, 0))) for o, i in zip(outs, ins)]
+        grad_weight = reshape(per_group[0] if groups == 1 else cat(per_group, 0), weight.shape)
+    if need_x:
+        per_group = [matmul(permute(kernels[o], (1, 0)), grad_rows[o]) for o in outs]
+        band_columns = per_group[0] if groups == 1 else cat(per_group, 0)  # (C*KH*KW, L)
+        windows = permute(reshape(band_columns, (c,) + tuple(kernel) + (oh, ow, n)),
+                          (5, 0, 3, 4, 1, 2))
+        grad_x = WindowSum.apply(windows, *ctx.geometry[:5])
+    if need_bias:
+        grad_bias = sum(grad_rows, 1)
+    return grad_x, grad_weight, grad_bias

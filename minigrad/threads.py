@@ -1,0 +1,111 @@
+"""Two halves of one op's work on two cores, with OpenBLAS held to one thread meanwhile.
+
+Why: OpenBLAS splits each matrix product over its threads, but the copies and adds around the
+products (im2col, col2im, bias) run on one core, and after every product OpenBLAS's idle
+threads spin for a while, taking the second core from any other work. An op that splits its
+whole job (copies, products and adds of one half of the output rows each) over two Python
+threads, with OpenBLAS at one thread, keeps both cores busy with work whose data stays in
+each core's cache (NumPy releases the GIL inside its loops and BLAS calls). `conv2d` does this.
+
+How many: as many as OpenBLAS is set to use (OPENBLAS_NUM_THREADS, or all cores), at most 2
+halves here, so the thread count a user or a benchmark sets for NumPy is the one minigrad uses.
+Where OpenBLAS cannot be found (another BLAS, macOS, Windows) the halves run one after the
+other in the calling thread: the same numbers, no parallelism.
+
+    if threads.parallel():                       # OpenBLAS found and set to >= 2 threads
+        threads.run_both(first_half, second_half)   # returns when both are done
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+from typing import Any, Callable
+
+
+def _find_openblas() -> tuple[Any, Any] | None:
+    """(get_num_threads, set_num_threads) of the OpenBLAS this process loaded, or None."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "openblas" in line.lower()}
+    except OSError:                                  # not Linux
+        return None
+    for path in sorted(p for p in paths if ".so" in p):
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for prefix, suffix in (("scipy_", "64_"), ("", "64_"), ("", "")):
+            getter = getattr(library, f"{prefix}openblas_get_num_threads{suffix}", None)
+            setter = getattr(library, f"{prefix}openblas_set_num_threads{suffix}", None)
+            if getter is not None and setter is not None:
+                getter.restype, setter.argtypes = ctypes.c_int, [ctypes.c_int]
+                return getter, setter
+    return None
+
+
+_OPENBLAS = _find_openblas()
+
+
+def parallel() -> bool:
+    """Can run_both use two cores? (OpenBLAS found and set to at least 2 threads.)"""
+    return _OPENBLAS is not None and _OPENBLAS[0]() >= 2
+
+
+class _Helper:
+    """One extra thread that runs a job on request (handed over with two locks)."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.job: Callable[[], None] | None = None
+        self.error: BaseException | None = None
+        self.start, self.finished = threading.Lock(), threading.Lock()
+        self.start.acquire()
+        self.finished.acquire()
+        threading.Thread(target=self._serve, name="minigrad-helper", daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            self.start.acquire()
+            try:
+                assert self.job is not None
+                self.job()
+            except BaseException as error:  # noqa: BLE001 - re-raised in the caller
+                self.error = error
+            self.finished.release()
+
+
+_helper: _Helper | None = None
+_busy = threading.Lock()            # one run_both at a time; others run sequentially
+
+
+def run_both(first: Callable[[], None], second: Callable[[], None]) -> None:
+    """Run first() here and second() on the helper thread, OpenBLAS at one thread meanwhile;
+    sequentially instead when parallel() is False or another thread is using the helper.
+    An exception from either is raised here after both have stopped."""
+    global _helper
+    if not parallel() or not _busy.acquire(blocking=False):
+        first()
+        second()
+        return
+    try:
+        if _helper is None or _helper.pid != os.getpid():     # none yet, or a forked child
+            _helper = _Helper()
+        assert _OPENBLAS is not None
+        get_threads, set_threads = _OPENBLAS
+        blas_threads = get_threads()
+        set_threads(1)
+        helper = _helper
+        helper.job, helper.error = second, None
+        helper.start.release()
+        try:
+            first()
+        finally:
+            helper.finished.acquire()
+            helper.job = None
+            set_threads(blas_threads)
+        if helper.error is not None:
+            raise helper.error
+    finally:
+        _busy.release()

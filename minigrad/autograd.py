@@ -12,6 +12,7 @@ what it computes, so the gradients are differentiable in turn. See function.py's
 
 from __future__ import annotations
 
+import sys
 import threading
 from typing import Any, Sequence
 
@@ -370,7 +371,7 @@ def _sweep(roots: Any, gradients: Any, retain_graph: bool, create_graph: bool, t
                     tools.contribute(node, tensor, g.data if create_graph else g)
                 if parent is None:
                     if tensor._hooks is None and target_ids is None:
-                        _accumulate_leaf(tensor, g, create_graph)
+                        _accumulate_leaf(tensor, g, create_graph, tools is None)
                     else:
                         _leaf_gradient(tensor, g, consumers, pending, captured, target_ids,
                                        accumulate, create_graph)
@@ -543,13 +544,60 @@ def run_grad_hooks(hooks: dict, grad: Any, owner: str) -> Any:
     return grad
 
 
-def _accumulate_leaf(tensor: Any, g: Any, create_graph: bool = False) -> None:
+def _accumulate_leaf(tensor: Any, g: Any, create_graph: bool = False,
+                     may_take: bool = False) -> None:
     """Add `g` into `tensor.grad`: in place on plain runs; under create_graph a recorded
-    sum, so `.grad` is differentiable (as PyTorch's AccumulateGrad)."""
+    sum, so `.grad` is differentiable (as PyTorch's AccumulateGrad).
+
+    A plain run's first gradient becomes `.grad` itself, without a copy, when nothing but the
+    backward sweep refers to it (`_can_take`), as PyTorch's AccumulateGrad takes a gradient
+    no one else holds: a training step then makes no second pass over each parameter's
+    gradient. Otherwise `.grad` is a copy, so it never shares memory with anything else: a
+    gradient that an op sends to two inputs (a + b), a broadcast or reshaped view, the array
+    given to backward(gradient=...), one a hook or a Function keeps, or one that reaches the
+    leaf through hooks, `inputs=` or a subscribed tool (`may_take` False). Either way a later
+    backward adds into `.grad` in place.
+    """
     if create_graph:
         # A new Tensor: g may be shared (Add sends one gradient to both of its inputs).
         tensor._grad = g * 1 if tensor._grad is None else tensor._grad + g
     elif tensor._grad is None:
-        tensor._grad = new_tensor(g.astype(tensor.data.dtype, copy=True))   # never alias g
+        taken = may_take and _can_take(g, tensor)
+        tensor._grad = new_tensor(g if taken else g.astype(tensor.data.dtype, copy=True))
     else:
         tensor._grad.data += g
+
+
+def _can_take(g: Any, tensor: Any) -> bool:
+    """Whether the sweep's loop may hand `g` to `tensor` as its `.grad`: a writable NumPy array
+    of the leaf's shape and dtype that only the sweep refers to (exactly `_SWEEP_REFERENCES`:
+    the op's result tuple, zip's, the loop's variable, the two parameters; those go with the
+    loop's next step, so no one else can ever read or change it), whose memory is its own or
+    a whole cached buffer it alone uses (buffers.is_sole_user; the cache will not hand that
+    buffer out again while `.grad` holds it). Copied instead: a view of anything else (a
+    saved array, the user's gradient, a broadcast), and a gradient the loop itself summed to
+    the leaf's shape or cast (fewer references than counted, so the count proves nothing)."""
+    return (type(g) is np.ndarray and g.dtype == tensor.data.dtype
+            and g.shape == tensor.data.shape and g.flags.writeable
+            and sys.getrefcount(g) == _SWEEP_REFERENCES
+            and (g.flags.owndata or buffers.is_sole_user(g)))
+
+
+def _sweep_references() -> int:
+    """What `_can_take` counts for a gradient that only the sweep refers to, measured as
+    buffers._FREE is: a fresh array passed the way the sweep's loop passes an op's gradient
+    (in the op's result tuple, unpacked from zip's reused result tuple into a loop variable,
+    then through `_accumulate_leaf`'s parameter into `_can_take`'s).
+    tests/minigrad/test_leaf_grad_taken.py checks it on the real path."""
+    def accumulate_leaf(g: Any) -> int:
+        return can_take(g)
+
+    def can_take(g: Any) -> int:
+        return sys.getrefcount(g)
+
+    for _, g in zip((None,), (np.empty(0),)):
+        count = accumulate_leaf(g)
+    return count
+
+
+_SWEEP_REFERENCES = _sweep_references()

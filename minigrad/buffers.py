@@ -140,6 +140,17 @@ def empty_like(a: np.ndarray, dtype: DTypeLike | None = None) -> np.ndarray:
     return out.transpose([order.index(axis) for axis in range(a.ndim)])
 
 
+def is_sole_user(array: np.ndarray) -> bool:
+    """Whether `array` is a view of a whole cached array (as `empty` hands them out) and
+    nothing else uses that cached array: the caller may then keep `array` as its own, since
+    the cache hands an array out again only once nothing but the cache refers to it."""
+    with _lock:
+        for entry in _entries:
+            if entry[0].nbytes == array.nbytes and entry[0] is array.base:
+                return _references(entry) == _FREE + 1       # the entry's and array's
+    return False
+
+
 def _release_stale() -> None:
     _entries[:] = [e for e in _entries if _requests - e[1] <= STALE_AFTER or not _is_free(e)]
 

@@ -24,8 +24,9 @@ import threading
 from typing import Any, Callable
 
 
-def _find_openblas() -> tuple[Any, Any] | None:
-    """(get_num_threads, set_num_threads) of the OpenBLAS this process loaded, or None."""
+def _find_openblas() -> tuple[Any, Any, Any] | None:
+    """(get_num_threads, set_num_threads, the library) of the OpenBLAS this process loaded,
+    or None."""
     try:
         with open("/proc/self/maps") as maps:
             paths = {line.split()[-1] for line in maps if "openblas" in line.lower()}
@@ -41,11 +42,38 @@ def _find_openblas() -> tuple[Any, Any] | None:
             setter = getattr(library, f"{prefix}openblas_set_num_threads{suffix}", None)
             if getter is not None and setter is not None:
                 getter.restype, setter.argtypes = ctypes.c_int, [ctypes.c_int]
-                return getter, setter
+                return getter, setter, library
     return None
 
 
 _OPENBLAS = _find_openblas()
+
+# OpenBLAS's idle threads spin (sched_yield in a loop) for 2**28 CPU cycles, about 0.1 s,
+# after each threaded product before they sleep: in a training step that is always, and a
+# spinning thread takes the core that run_both's helper needs (the Keras CNN's conv layer
+# then ran slower on two threads than on one). Unless the user set OPENBLAS_THREAD_TIMEOUT,
+# minigrad sets it to 2**22 cycles (~1.5 ms: back-to-back products still find their threads
+# awake), has OpenBLAS re-read its environment and stops its threads once, at import; OpenBLAS
+# starts them again, with the shorter spin, at its next threaded product.
+SPIN_EXPONENT = 22
+
+
+def _shorten_spin() -> bool:
+    """Set OpenBLAS's idle spin to 2**SPIN_EXPONENT cycles; True if it was done."""
+    if _OPENBLAS is None or "OPENBLAS_THREAD_TIMEOUT" in os.environ or _OPENBLAS[0]() < 2:
+        return False
+    library = _OPENBLAS[2]
+    read_environment = getattr(library, "openblas_read_env", None)
+    stop_threads = getattr(library, "blas_thread_shutdown_", None)
+    if read_environment is None or stop_threads is None:
+        return False
+    os.environ["OPENBLAS_THREAD_TIMEOUT"] = str(SPIN_EXPONENT)
+    read_environment()
+    stop_threads()
+    return True
+
+
+SPIN_SHORTENED = _shorten_spin()
 
 
 def parallel() -> bool:
@@ -93,7 +121,7 @@ def run_both(first: Callable[[], None], second: Callable[[], None]) -> None:
         if _helper is None or _helper.pid != os.getpid():     # none yet, or a forked child
             _helper = _Helper()
         assert _OPENBLAS is not None
-        get_threads, set_threads = _OPENBLAS
+        get_threads, set_threads = _OPENBLAS[:2]
         blas_threads = get_threads()
         set_threads(1)
         helper = _helper

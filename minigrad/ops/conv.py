@@ -27,6 +27,9 @@ from ..tensor import Tensor
 from .window import Im2Col, WindowSum
 
 BAND_BYTES = 4 * 2**20      # the columns of one band: about what a core's L2 cache holds
+SPLIT_WORK = 10**7          # multiply-adds below which a conv runs in one thread: the helper's
+                            # hand-over and OpenBLAS's thread switches cost more than a second
+                            # core saves (LeNet-5's convs, 4-8 million: 10% slower split)
 
 
 class Conv2d(Function):
@@ -122,11 +125,12 @@ class _Plan:
         self.padded = _padded_batch_last(x, padding)                # (C, HP, WP, N)
         row_bytes = c // groups * kh * kw * self.ow * n * x.dtype.itemsize
         self.band = max(1, BAND_BYTES // max(row_bytes, 1))
+        self.work = weight.shape[0] * (c // groups) * kh * kw * self.oh * self.ow * n
 
     def split(self, work: Any) -> None:
         """work(first, stop) over output rows [0, OH): two halves on two cores if possible."""
         half = self.oh // 2
-        if self.oh < 2 * self.band or not threads.parallel():
+        if half == 0 or self.work < SPLIT_WORK or not threads.parallel():
             work(0, self.oh)
             return
         self.half = half

@@ -14,6 +14,12 @@ from minigrad import threads
 from minigrad.ops import conv as conv_op
 from op_table import np_conv2d
 
+@pytest.fixture(autouse=True)
+def split_small_convolutions(monkeypatch):
+    """These tests' convolutions are tiny: split them over two cores all the same."""
+    monkeypatch.setattr(conv_op, "SPLIT_WORK", 0)
+
+
 GEOMETRIES = [  # (N, C, H, W, C_out, kernel, stride, padding, dilation, groups)
     (3, 4, 9, 7, 6, (3, 3), (1, 1), (0, 0), (1, 1), 1),
     (2, 4, 11, 8, 4, (3, 2), (2, 1), (1, 2), (1, 2), 2),
@@ -165,3 +171,32 @@ def test_conv2d_checks_its_arguments():
         mg.conv2d(mg.ones(1, 1, 5, 5), weight, padding="same")
     with pytest.raises(ValueError, match=r"conv2d: a window spanning \(3, 3\)"):
         mg.conv2d(mg.ones(1, 1, 2, 2), weight)
+
+
+_SPIN_PROBE = """
+import ctypes, os, minigrad.threads as t
+if t._OPENBLAS is None:
+    print("no-openblas")
+else:
+    probe = t._OPENBLAS[2].openblas_thread_timeout
+    probe.restype = ctypes.c_int
+    print(t.SPIN_SHORTENED, os.environ.get("OPENBLAS_THREAD_TIMEOUT"), probe())
+"""
+
+
+@pytest.mark.parametrize("user_timeout", [None, "10"])
+def test_import_shortens_openblas_spin_unless_the_user_chose(user_timeout):
+    import subprocess
+    import sys
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="2")
+    env.pop("OPENBLAS_THREAD_TIMEOUT", None)
+    if user_timeout:
+        env["OPENBLAS_THREAD_TIMEOUT"] = user_timeout
+    result = subprocess.run([sys.executable, "-c", _SPIN_PROBE], env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    if result.stdout.strip() == "no-openblas":
+        pytest.skip("NumPy does not use OpenBLAS here")
+    expected = ("False 10 10" if user_timeout else
+                f"True {threads.SPIN_EXPONENT} {threads.SPIN_EXPONENT}")
+    assert result.stdout.split() == expected.split()

@@ -61,6 +61,7 @@ class Conv2d(Function):
                         rows += bias[outs]
 
         plan.split(forward_rows)
+        ctx.kept_columns = plan.kept
         return out.transpose(3, 0, 1, 2)
 
     @staticmethod
@@ -71,6 +72,7 @@ class Conv2d(Function):
             return _recorded_grads(ctx, x, weight, grad) + (None,) * 4
         c_out = weight.shape[0]
         plan = _Plan(x, weight, *ctx.geometry[2:])
+        plan.kept, ctx.kept_columns = ctx.kept_columns, {}
         grad_rows = grad.transpose(1, 2, 3, 0)                      # (C_out, OH, OW, N)
         if not grad_rows.flags.c_contiguous:
             grad_rows = _copy(grad_rows)
@@ -125,6 +127,10 @@ class _Plan:
         self.padded = _padded_batch_last(x, padding)                # (C, HP, WP, N)
         row_bytes = c // groups * kh * kw * self.ow * n * x.dtype.itemsize
         self.band = max(1, BAND_BYTES // max(row_bytes, 1))
+        # One band (a small convolution): its columns are kept from forward for backward,
+        # as im2col's output would be; with several bands they are made again in backward,
+        # which is cheaper than writing them all to memory and reading them back.
+        self.kept: dict | None = {} if self.band >= self.oh else None
         self.work = weight.shape[0] * (c // groups) * kh * kw * self.oh * self.ow * n
 
     def split(self, work: Any) -> None:
@@ -149,6 +155,8 @@ class _Plan:
     def columns(self, channels: slice, top: int, bottom: int) -> Any:
         """The im2col columns of output rows [top, bottom) over some input channels:
         (C'*KH*KW, rows*OW*N)."""
+        if self.kept is not None and (channels.start, top) in self.kept:
+            return self.kept[channels.start, top]
         padded = self.padded[channels]
         c, _, _, n = padded.shape
         s_c, s_h, s_w, s_n = padded.strides
@@ -158,7 +166,10 @@ class _Plan:
                               s_n), writeable=False)
         columns = np.empty(windows.shape, padded.dtype)
         columns[...] = windows
-        return columns.reshape(c * self.kh * self.kw, -1)
+        columns = columns.reshape(c * self.kh * self.kw, -1)
+        if self.kept is not None:
+            self.kept[channels.start, top] = columns
+        return columns
 
     def overlaps_first_half(self, top: int) -> bool:
         """Do the input rows under output row `top` reach those of the first half's rows?"""

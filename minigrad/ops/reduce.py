@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from .. import buffers
+from .. import buffers, threads
 from ..backend import array_module
 from ..function import Function
 from ..tensor import Tensor
@@ -125,9 +125,14 @@ def _group_positions(shape: Any, dims: Any) -> list[tuple[Any, ...]]:
 def _max_by_slices(x: Any, dims: Any) -> Any:
     positions = _group_positions(x.shape, dims)
     xp = array_module(x)
-    out = x[positions[0]].copy(order="K")             # keep x's memory layout
-    for index in positions[1:]:
-        xp.maximum(out, x[index], out=out)          # propagates NaN, as x.max does
+    out = xp.empty_like(x[positions[0]])              # keeps x's memory layout
+
+    def max_of(part: tuple) -> None:
+        x_part, out_part = x[part], out[part]
+        out_part[...] = x_part[positions[0]]
+        for index in positions[1:]:
+            xp.maximum(out_part, x_part[index], out=out_part)   # propagates NaN, as x.max does
+    _in_halves(x, dims, max_of)
     return out
 
 
@@ -141,23 +146,49 @@ def _first_max_grad_by_slices(x: Any, out: Any, grad: Any, dims: Any) -> Any:
         aligned = (buffers.empty_like if xp is np else xp.empty_like)(out, dtype=grad.dtype)
         aligned[...] = grad
         grad = aligned
-    taken = hit = None
     positions = _group_positions(x.shape, dims)
-    for index in positions[:-1]:
-        hit = xp.equal(x[index], out, out=hit)
-        if has_nan:
-            hit |= xp.isnan(x[index])
-        if taken is None:
-            taken = hit.copy(order="K")
+
+    def send_grad(part: tuple) -> None:
+        x_part, out_part, grad_part, result_part = x[part], out[part], grad[part], result[part]
+        taken = hit = None
+        for index in positions[:-1]:
+            hit = xp.equal(x_part[index], out_part, out=hit)
+            if has_nan:
+                hit |= xp.isnan(x_part[index])
+            if taken is None:
+                taken = hit.copy(order="K")
+            else:
+                xp.greater(hit, taken, out=hit)             # a hit, and no earlier one
+                taken |= hit
+            xp.multiply(grad_part, hit, out=result_part[index])
+        if taken is None:                                   # a group of one: it is its maximum
+            result_part[positions[-1]] = grad_part
         else:
-            xp.greater(hit, taken, out=hit)             # a hit, and no earlier one
-            taken |= hit
-        xp.multiply(grad, hit, out=result[index])
-    if taken is None:                                   # a group of one: it is its maximum
-        result[positions[-1]] = grad
-    else:
-        # Every group's maximum is one of its elements (NaN: a NaN element), so the last
-        # position is the first maximum exactly where no earlier one was: x need not be read.
-        hit = xp.logical_not(taken, out=hit)
-        xp.multiply(grad, hit, out=result[positions[-1]])
+            # Every group's maximum is one of its elements (NaN: a NaN element), so the last
+            # position is the first maximum exactly where no earlier one was: x need not be read.
+            hit = xp.logical_not(taken, out=hit)
+            xp.multiply(grad_part, hit, out=result_part[positions[-1]])
+    _in_halves(x, dims, send_grad)
     return result
+
+
+# Max pooling's passes step through memory with strides (each window position is every other
+# element), so unlike contiguous passes they get faster on a second core: arrays this big are
+# done in two halves on two cores (threads.py), split along their outermost kept axis.
+_SPLIT_BYTES = 4 * 2**20
+
+
+def _in_halves(x: Any, dims: Any, work: Any) -> None:
+    """work(part) over all of x's groups: as two halves of an axis not reduced, on two cores,
+    when x is a big NumPy array and two cores are available; else once, over everything."""
+    everything = (slice(None),) * x.ndim
+    kept = [axis for axis in range(x.ndim) if axis not in dims and x.shape[axis] >= 2]
+    if type(x) is not np.ndarray or x.nbytes < _SPLIT_BYTES or not kept or \
+            not threads.parallel():
+        work(everything)
+        return
+    axis = max(kept, key=lambda a: abs(x.strides[a]))        # halves far apart in memory
+    middle = x.shape[axis] // 2
+    first = everything[:axis] + (slice(0, middle),) + everything[axis + 1:]
+    second = everything[:axis] + (slice(middle, None),) + everything[axis + 1:]
+    threads.run_both(lambda: work(first), lambda: work(second))

@@ -1,7 +1,8 @@
 """mg.conv2d computes in bands of output rows, two halves on two cores (minigrad/ops/conv.py,
 minigrad/threads.py): every band size, in parallel or not, gives the numbers of im2col + one
 matrix product; a failure in the helper thread reaches the caller; a forked child still
-convolves; OpenBLAS gets its thread count back."""
+convolves; OpenBLAS gets its thread count back. Max pooling's passes in two halves give the
+whole passes' numbers."""
 import os
 import threading
 
@@ -200,3 +201,31 @@ def test_import_shortens_openblas_spin_unless_the_user_chose(user_timeout):
     expected = ("False 10 10" if user_timeout else
                 f"True {threads.SPIN_EXPONENT} {threads.SPIN_EXPONENT}")
     assert result.stdout.split() == expected.split()
+
+
+# --- max over small groups (max pooling) in two halves on two cores ------------------------------
+@pytest.mark.parametrize("two_cores", [True, False])
+@pytest.mark.parametrize("batch_last", [True, False])
+def test_max_pooling_in_two_halves_gives_the_whole_passes_numbers(monkeypatch, two_cores,
+                                                                  batch_last):
+    """Ties (the first maximum gets the gradient) and NaN (it is the maximum) included."""
+    from minigrad.ops import reduce as reduce_op
+    nn = pytest.importorskip("nn")
+    rng = np.random.default_rng(3)
+    values = rng.integers(-2, 3, (4, 6, 8, 10)).astype(np.float64)    # many ties
+    values[1, 2, 3, 4] = np.nan
+    if batch_last:
+        values = np.ascontiguousarray(values.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    upstream = rng.standard_normal((4, 6, 4, 5))
+    results = []
+    for split_bytes in (2**62, 0):
+        monkeypatch.setattr(reduce_op, "_SPLIT_BYTES", split_bytes)
+        if not two_cores:
+            monkeypatch.setattr(threads, "parallel", lambda: False)
+        x = mg.Tensor(values.copy(order="K"), requires_grad=True)
+        pooled = nn.functional.max_pool2d(x, 2)
+        (pooled * mg.tensor(upstream)).sum().backward()
+        amax = x.amax(dim=(2, 3))                    # groups of 80: the other path
+        results.append((pooled.data, x.grad.data, amax.data))
+    for whole, halves in zip(*results):
+        np.testing.assert_array_equal(whole, halves)

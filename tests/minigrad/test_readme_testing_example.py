@@ -14,10 +14,14 @@ def _example_namespace():
     text = README.read_text()
     section = text.split("## Testing your own op", 1)
     assert len(section) == 2, "README lost its 'Testing your own op' section"
-    blocks = re.findall(r"```python\n(.*?)```", section[1], flags=re.S)
-    assert blocks, "no python example under 'Testing your own op'"
+    block = re.search(r"```python\n(.*?)```", section[1], flags=re.S)
+    assert block, "no python example under 'Testing your own op'"
+    # Compiled at its own line numbers in README.md: hypothesis reads the test functions'
+    # source from the file, which must then be the code itself, not other README lines.
+    first_line = text.count("\n", 0, len(section[0]) + len("## Testing your own op") +
+                            block.start(1))
     namespace = {"__name__": "readme_example"}
-    exec(compile(blocks[0], str(README), "exec"), namespace)
+    exec(compile("\n" * first_line + block.group(1), str(README), "exec"), namespace)
     return namespace
 
 

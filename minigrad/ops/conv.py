@@ -19,12 +19,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from .. import buffers, threads
 from ..function import Function
 from ..tensor import Tensor
-from .window import Im2Col, WindowSum
+from .window import Im2Col, WindowSum, _windows, padded_batch_last, window_output_size
 
 BAND_BYTES = 4 * 2**20      # the columns of one band: about what a core's L2 cache holds
 SPLIT_WORK = 10**7          # multiply-adds below which a conv runs in one thread: the helper's
@@ -122,10 +121,10 @@ class _Plan:
         (kh, kw), (self.sh, self.sw), (self.dh, self.dw) = weight.shape[2:], stride, dilation
         (top, bottom), (left, right) = self.padding = padding
         self.kh, self.kw = kh, kw
-        self.oh = (h + top + bottom - self.dh * (kh - 1) - 1) // self.sh + 1
-        self.ow = (w + left + right - self.dw * (kw - 1) - 1) // self.sw + 1
+        self.oh = window_output_size(h, kh, self.sh, self.dh, padding[0])
+        self.ow = window_output_size(w, kw, self.sw, self.dw, padding[1])
         self.out_rows_shape = (self.oh, self.ow, n)
-        self.padded = _padded_batch_last(x, padding)                # (C, HP, WP, N)
+        self.padded = padded_batch_last(x, padding)                # (C, HP, WP, N)
         row_bytes = c // groups * kh * kw * self.ow * n * x.dtype.itemsize
         self.band = max(1, BAND_BYTES // max(row_bytes, 1))
         # One band (a small convolution): its columns are kept from forward for backward,
@@ -158,16 +157,13 @@ class _Plan:
         (C'*KH*KW, rows*OW*N)."""
         if self.kept is not None and (channels.start, top) in self.kept:
             return self.kept[channels.start, top]
-        padded = self.padded[channels]
-        c, _, _, n = padded.shape
-        s_c, s_h, s_w, s_n = padded.strides
-        start = padded[:, top * self.sh:]
-        windows = as_strided(start, (c, self.kh, self.kw, bottom - top, self.ow, n),
-                             (s_c, s_h * self.dh, s_w * self.dw, s_h * self.sh, s_w * self.sw,
-                              s_n), writeable=False)
-        columns = np.empty(windows.shape, padded.dtype)
+        rows_read = slice(top * self.sh, (bottom - 1) * self.sh + self.dh * (self.kh - 1) + 1)
+        band = self.padded[channels, rows_read].transpose(3, 0, 1, 2)    # (N, C', rows, WP)
+        windows = _windows(band, (self.kh, self.kw), (self.sh, self.sw), (self.dh, self.dw),
+                           ((0, 0), (0, 0))).transpose(1, 4, 5, 2, 3, 0)
+        columns = np.empty(windows.shape, band.dtype)           # (C', KH, KW, rows, OW, N)
         columns[...] = windows
-        columns = columns.reshape(c * self.kh * self.kw, -1)
+        columns = columns.reshape(windows.shape[0] * self.kh * self.kw, -1)
         if self.kept is not None:
             self.kept[channels.start, top] = columns
         return columns
@@ -199,21 +195,6 @@ class _Plan:
         (top, bottom), (left, right) = self.padding
         h, w = self.x_shape[2:]
         return grad_padded[:, top:top + h, left:left + w, :].transpose(3, 0, 1, 2)
-
-
-def _padded_batch_last(x: Any, padding: Any) -> Any:
-    """x (N, C, H, W) as (C, H + top + bottom, W + left + right, N) with zero borders: a view
-    when x is already batch last and needs no padding, else one copy."""
-    (top, bottom), (left, right) = padding
-    view = x.transpose(1, 2, 3, 0)
-    if not (top or bottom or left or right) and view.flags.c_contiguous:
-        return view
-    c, h, w, n = view.shape
-    padded = buffers.empty((c, h + top + bottom, w + left + right, n), x.dtype)
-    if top or bottom or left or right:
-        padded.fill(0)
-    padded[:, top:top + h, left:left + w, :] = view
-    return padded
 
 
 def _copy(array: Any) -> Any:

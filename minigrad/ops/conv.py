@@ -29,6 +29,11 @@ BAND_BYTES = 4 * 2**20      # the columns of one band: about what a core's L2 ca
 SPLIT_WORK = 10**7          # multiply-adds below which a conv runs in one thread: the helper's
                             # hand-over and OpenBLAS's thread switches cost more than a second
                             # core saves (LeNet-5's convs, 4-8 million: 10% slower split)
+THIN_KERNELS = 400          # C_out * C/G*KH*KW at or below which the products run in chunks of
+COLUMN_CHUNK = 2048         # this many columns: OpenBLAS is 2-3x slower on a product whose
+                            # shared or output side is a few dozen wide when the other side is
+                            # tens of thousands long (LeNet-5's first conv: weight gradient
+                            # 449 -> 180 us, forward 223 -> 126 us at 2 threads)
 
 
 class Conv2d(Function):
@@ -55,7 +60,9 @@ class Conv2d(Function):
             for top, bottom in plan.bands(first, stop):
                 for outs, ins in plan.groups():
                     rows = out[outs, top:bottom].reshape(outs.stop - outs.start, -1)
-                    np.matmul(kernels[outs], plan.columns(ins, top, bottom), out=rows)
+                    columns = plan.columns(ins, top, bottom)
+                    for part in plan.chunks(rows.shape[1]):
+                        np.matmul(kernels[outs], columns[:, part], out=rows[:, part])
                     if bias is not None:
                         rows += bias[outs]
 
@@ -88,7 +95,9 @@ class Conv2d(Function):
                     band_grad = grad_rows[outs, top:bottom].reshape(outs.stop - outs.start, -1)
                     if need_weight:     # (columns @ grad.T).T: OpenBLAS is faster that way
                         # round for this long-inner-dim shape (CNN band: 0.76x the time)
-                        grad_kernels[outs] += (plan.columns(ins, top, bottom) @ band_grad.T).T
+                        columns = plan.columns(ins, top, bottom)
+                        for part in plan.chunks(band_grad.shape[1]):
+                            grad_kernels[outs] += (columns[:, part] @ band_grad[:, part].T).T
                     if need_x:
                         band_columns = kernels[outs].T @ band_grad
                         if first > 0 and plan.overlaps_first_half(top):
@@ -132,6 +141,7 @@ class _Plan:
         # which is cheaper than writing them all to memory and reading them back.
         self.kept: dict | None = {} if self.band >= self.oh else None
         self.work = weight.shape[0] * (c // groups) * kh * kw * self.oh * self.ow * n
+        self.thin = weight.shape[0] // groups * (c // groups) * kh * kw <= THIN_KERNELS
 
     def split(self, work: Any) -> None:
         """work(first, stop) over output rows [0, OH): two halves on two cores if possible."""
@@ -145,6 +155,12 @@ class _Plan:
     def bands(self, first: int, stop: int) -> Any:
         for top in range(first, stop, self.band):
             yield top, min(stop, top + self.band)
+
+    def chunks(self, length: int) -> Any:
+        """Slices of a band's `length` columns for its products: all at once, or COLUMN_CHUNK
+        at a time when the kernels are thin."""
+        step = COLUMN_CHUNK if self.thin else length
+        return [slice(start, start + step) for start in range(0, length, step)]
 
     def groups(self) -> list:
         """(output channels, input channels) of each group, as slices."""

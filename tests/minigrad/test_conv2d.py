@@ -1,5 +1,6 @@
 """mg.conv2d computes in bands of output rows, two halves on two cores (minigrad/ops/conv.py,
-minigrad/threads.py): every band size, in parallel or not, gives the numbers of im2col + one
+minigrad/threads.py): every band size, in parallel or not, with its products whole or in
+chunks of columns, gives the numbers of im2col + one
 matrix product; a failure in the helper thread reaches the caller; a forked child still
 convolves; OpenBLAS gets its thread count back. Max pooling's passes in two halves give the
 whole passes' numbers."""
@@ -48,8 +49,15 @@ def _conv_and_grads(geometry, batch_last, seed=0):
 @pytest.mark.parametrize("geometry", GEOMETRIES)
 @pytest.mark.parametrize("band_bytes", [1, 600, 10**9])      # one row per band ... one band
 @pytest.mark.parametrize("two_cores", [True, False])
-def test_every_band_size_gives_the_im2col_numbers(monkeypatch, geometry, band_bytes, two_cores):
+@pytest.mark.parametrize("column_chunk", [None, 5])     # products whole, or 5 columns at a time
+def test_every_band_size_gives_the_im2col_numbers(monkeypatch, geometry, band_bytes, two_cores,
+                                                  column_chunk):
     monkeypatch.setattr(conv_op, "BAND_BYTES", band_bytes)
+    if column_chunk is None:
+        monkeypatch.setattr(conv_op, "THIN_KERNELS", 0)
+    else:
+        monkeypatch.setattr(conv_op, "THIN_KERNELS", 10**9)
+        monkeypatch.setattr(conv_op, "COLUMN_CHUNK", column_chunk)
     if not two_cores:
         monkeypatch.setattr(threads, "parallel", lambda: False)
     for batch_last in (False, True):

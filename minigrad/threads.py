@@ -14,6 +14,7 @@ other in the calling thread: the same numbers, no parallelism.
 
     if threads.parallel():                       # OpenBLAS found and set to >= 2 threads
         threads.run_both(first_half, second_half)   # returns when both are done
+    threads.in_halves(x, lambda part: np.maximum(x[part], 0, out=out[part]))   # a big pass
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import ctypes
 import os
 import threading
 from typing import Any, Callable
+
+import numpy as np
 
 
 def _find_openblas() -> tuple[Any, Any, Any] | None:
@@ -137,3 +140,26 @@ def run_both(first: Callable[[], None], second: Callable[[], None]) -> None:
             raise helper.error
     finally:
         _busy.release()
+
+
+# A pass over an array this big runs in two halves on two cores: a single core does not reach
+# the memory bandwidth two have (ReLU's backward over the Keras CNN's conv2 output, 9.4 MB:
+# 1.53 -> 1.00 ms; its forward 0.94 -> 0.51 ms), and strided passes such as max pooling's
+# gain more.
+SPLIT_BYTES = 4 * 2**20
+
+
+def in_halves(x: Any, work: Callable[[tuple], None], whole_axes: Any = ()) -> None:
+    """work(part) for two halves of x (`part` an index tuple: x[part] is one half), split along
+    the axis farthest apart in memory that is not in `whole_axes`, on two cores, when x is a
+    NumPy array of SPLIT_BYTES or more and parallel() holds; else work(everything) once."""
+    everything = (slice(None),) * x.ndim
+    axes = [axis for axis in range(x.ndim) if axis not in whole_axes and x.shape[axis] >= 2]
+    if type(x) is not np.ndarray or x.nbytes < SPLIT_BYTES or not axes or not parallel():
+        work(everything)
+        return
+    axis = max(axes, key=lambda a: abs(x.strides[a]))
+    middle = x.shape[axis] // 2
+    first = everything[:axis] + (slice(0, middle),) + everything[axis + 1:]
+    second = everything[:axis] + (slice(middle, None),) + everything[axis + 1:]
+    run_both(lambda: work(first), lambda: work(second))

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import buffers
+from .. import buffers, threads
 from ..backend import array_module
 from ..function import Function
 from ..tensor import Tensor
@@ -295,7 +295,8 @@ class ReLU(Function):
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
         if _big_float(x):
-            out = np.maximum(x, 0, out=buffers.empty_like(x))
+            out = buffers.empty_like(x)
+            threads.in_halves(x, lambda part: np.maximum(x[part], 0, out=out[part]))
         else:
             out = array_module(x).maximum(x, 0)
         # The output, not the input, is kept (as PyTorch): out > 0 exactly where x > 0 (NaN
@@ -307,9 +308,15 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
         (out,) = ctx.saved_tensors
-        if _big_float_pair(grad, out):
-            positive = np.greater(out, 0, out=buffers.empty_like(out, bool))
-            return np.multiply(grad, positive, out=buffers.empty_like(grad))
+        if _big_float_pair(grad, out) and grad.shape == out.shape:
+            positive = buffers.empty_like(out, bool)
+            result = buffers.empty_like(grad)
+
+            def pass_positive(part: tuple) -> None:
+                np.greater(out[part], 0, out=positive[part])
+                np.multiply(grad[part], positive[part], out=result[part])
+            threads.in_halves(out, pass_positive)
+            return result
         return grad * (value(out) > 0)
 
 

@@ -132,7 +132,7 @@ def _max_by_slices(x: Any, dims: Any) -> Any:
         out_part[...] = x_part[positions[0]]
         for index in positions[1:]:
             xp.maximum(out_part, x_part[index], out=out_part)   # propagates NaN, as x.max does
-    _in_halves(x, dims, max_of)
+    threads.in_halves(x, max_of, dims)
     return out
 
 
@@ -168,27 +168,7 @@ def _first_max_grad_by_slices(x: Any, out: Any, grad: Any, dims: Any) -> Any:
             # position is the first maximum exactly where no earlier one was: x need not be read.
             hit = xp.logical_not(taken, out=hit)
             xp.multiply(grad_part, hit, out=result_part[positions[-1]])
-    _in_halves(x, dims, send_grad)
+    threads.in_halves(x, send_grad, dims)
     return result
 
 
-# Max pooling's passes step through memory with strides (each window position is every other
-# element), so unlike contiguous passes they get faster on a second core: arrays this big are
-# done in two halves on two cores (threads.py), split along their outermost kept axis.
-_SPLIT_BYTES = 4 * 2**20
-
-
-def _in_halves(x: Any, dims: Any, work: Any) -> None:
-    """work(part) over all of x's groups: as two halves of an axis not reduced, on two cores,
-    when x is a big NumPy array and two cores are available; else once, over everything."""
-    everything = (slice(None),) * x.ndim
-    kept = [axis for axis in range(x.ndim) if axis not in dims and x.shape[axis] >= 2]
-    if type(x) is not np.ndarray or x.nbytes < _SPLIT_BYTES or not kept or \
-            not threads.parallel():
-        work(everything)
-        return
-    axis = max(kept, key=lambda a: abs(x.strides[a]))        # halves far apart in memory
-    middle = x.shape[axis] // 2
-    first = everything[:axis] + (slice(0, middle),) + everything[axis + 1:]
-    second = everything[:axis] + (slice(middle, None),) + everything[axis + 1:]
-    threads.run_both(lambda: work(first), lambda: work(second))

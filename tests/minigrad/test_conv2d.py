@@ -2,8 +2,8 @@
 minigrad/threads.py): every band size, in parallel or not, with its products whole or in
 chunks of columns, gives the numbers of im2col + one
 matrix product; a failure in the helper thread reaches the caller; a forked child still
-convolves; OpenBLAS gets its thread count back. Max pooling's passes in two halves give the
-whole passes' numbers."""
+convolves; OpenBLAS gets its thread count back. Max pooling's and ReLU's passes in two halves
+give the whole passes' numbers."""
 import os
 import threading
 
@@ -217,7 +217,6 @@ def test_import_shortens_openblas_spin_unless_the_user_chose(user_timeout):
 def test_max_pooling_in_two_halves_gives_the_whole_passes_numbers(monkeypatch, two_cores,
                                                                   batch_last):
     """Ties (the first maximum gets the gradient) and NaN (it is the maximum) included."""
-    from minigrad.ops import reduce as reduce_op
     nn = pytest.importorskip("nn")
     rng = np.random.default_rng(3)
     values = rng.integers(-2, 3, (4, 6, 8, 10)).astype(np.float64)    # many ties
@@ -227,7 +226,7 @@ def test_max_pooling_in_two_halves_gives_the_whole_passes_numbers(monkeypatch, t
     upstream = rng.standard_normal((4, 6, 4, 5))
     results = []
     for split_bytes in (2**62, 0):
-        monkeypatch.setattr(reduce_op, "_SPLIT_BYTES", split_bytes)
+        monkeypatch.setattr(threads, "SPLIT_BYTES", split_bytes)
         if not two_cores:
             monkeypatch.setattr(threads, "parallel", lambda: False)
         x = mg.Tensor(values.copy(order="K"), requires_grad=True)
@@ -237,3 +236,27 @@ def test_max_pooling_in_two_halves_gives_the_whole_passes_numbers(monkeypatch, t
         results.append((pooled.data, x.grad.data, amax.data))
     for whole, halves in zip(*results):
         np.testing.assert_array_equal(whole, halves)
+
+
+@pytest.mark.parametrize("batch_last", [True, False])
+def test_relu_in_two_halves_gives_the_whole_passes_numbers(monkeypatch, batch_last):
+    """Zeros (gradient 0, as PyTorch) and NaN (stays NaN, gradient 0) included."""
+    rng = np.random.default_rng(5)
+    values = rng.integers(-2, 3, (4, 6, 8, 10)).astype(np.float32)
+    values[1, 2, 3, 4] = np.nan
+    if batch_last:
+        values = np.ascontiguousarray(values.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    upstream = rng.standard_normal(values.shape).astype(np.float32)
+    results = []
+    for split_bytes in (2**62, 0):
+        monkeypatch.setattr(threads, "SPLIT_BYTES", split_bytes)
+        monkeypatch.setattr(mg.buffers, "MIN_BYTES", 0)      # the big-array path
+        x = mg.Tensor(values.copy(order="K"), requires_grad=True)
+        out = x.relu()
+        (out * mg.tensor(upstream)).sum().backward()
+        results.append((out.data, x.grad.data))
+    for whole, halves in zip(*results):
+        np.testing.assert_array_equal(whole, halves)
+    expected = np.where(values > 0, upstream, 0)
+    np.testing.assert_array_equal(results[1][1], expected)
+    assert np.isnan(results[1][0][1, 2, 3, 4])

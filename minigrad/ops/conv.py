@@ -83,16 +83,19 @@ class Conv2d(Function):
         if not grad_rows.flags.c_contiguous:
             grad_rows = _copy(grad_rows)
         kernels = weight.reshape(c_out, -1)
-        grad_bias = grad_rows.sum(axis=(1, 2, 3)) if need_bias else None
         partial_weight_grads: list = []
+        partial_bias_grads: list = []
         grad_padded: Any = plan.zeros_like_padded() if need_x else None
         deferred: list = []
 
         def backward_rows(first: int, stop: int) -> None:
             grad_kernels: Any = np.zeros(kernels.shape, kernels.dtype) if need_weight else None
+            grad_bias: Any = np.zeros(c_out, grad_rows.dtype) if need_bias else None
             for top, bottom in plan.bands(first, stop):
                 for outs, ins in plan.groups():
                     band_grad = grad_rows[outs, top:bottom].reshape(outs.stop - outs.start, -1)
+                    if need_bias:       # summed here while the band is in cache
+                        grad_bias[outs] += band_grad.sum(axis=1)
                     if need_weight:     # (columns @ grad.T).T: OpenBLAS is faster that way
                         # round for this long-inner-dim shape (CNN band: 0.76x the time)
                         columns = plan.columns(ins, top, bottom)
@@ -105,18 +108,16 @@ class Conv2d(Function):
                         else:
                             plan.add_columns(grad_padded[ins], band_columns, top, bottom)
             partial_weight_grads.append(grad_kernels)
+            partial_bias_grads.append(grad_bias)
 
         plan.split(backward_rows)
         for ins, top, bottom, band_columns in deferred:     # after the first half is done
             plan.add_columns(grad_padded[ins], band_columns, top, bottom)
         grad_x = plan.unpadded(grad_padded) if need_x else None
-        grad_weight: Any = None
-        if need_weight:
-            grad_weight = partial_weight_grads[0]
-            for more in partial_weight_grads[1:]:
-                grad_weight += more
+        grad_weight = _total(partial_weight_grads)
+        if grad_weight is not None:
             grad_weight = grad_weight.reshape(weight.shape)
-        return grad_x, grad_weight, grad_bias, None, None, None, None
+        return grad_x, grad_weight, _total(partial_bias_grads), None, None, None, None
 
 
 class _Plan:
@@ -211,6 +212,15 @@ class _Plan:
         (top, bottom), (left, right) = self.padding
         h, w = self.x_shape[2:]
         return grad_padded[:, top:top + h, left:left + w, :].transpose(3, 0, 1, 2)
+
+
+def _total(partial_sums: list) -> Any:
+    """The sum of the halves' partial sums (None where that gradient is not needed)."""
+    total = partial_sums[0]
+    if total is not None:
+        for more in partial_sums[1:]:
+            total += more
+    return total
 
 
 def _copy(array: Any) -> Any:

@@ -260,3 +260,27 @@ def test_relu_in_two_halves_gives_the_whole_passes_numbers(monkeypatch, batch_la
     expected = np.where(values > 0, upstream, 0)
     np.testing.assert_array_equal(results[1][1], expected)
     assert np.isnan(results[1][0][1, 2, 3, 4])
+
+
+@pytest.mark.parametrize("needs", [(False, False, True), (True, False, True), (False, True, False),
+                                   (True, True, False)])
+def test_each_gradient_alone_in_one_row_bands(monkeypatch, needs):
+    """Bands compute only the gradients asked for; the bias gradient (summed band by band)
+    and the others match those of a conv that needs all three."""
+    monkeypatch.setattr(conv_op, "BAND_BYTES", 1)
+    need_x, need_weight, need_bias = needs
+    rng = np.random.default_rng(11)
+    images, kernels, offsets = (rng.standard_normal(s) for s in ((3, 2, 7, 6), (4, 2, 3, 3), (4,)))
+    upstream = mg.tensor(rng.standard_normal((3, 4, 5, 4)))
+    grads = []
+    for flags in (needs, (True, True, True)):
+        x, weight, bias = (mg.Tensor(a, requires_grad=f)
+                           for a, f in zip((images, kernels, offsets), flags))
+        (mg.conv2d(x, weight, bias) * upstream).sum().backward()
+        grads.append([t.grad for t in (x, weight, bias)])
+    for asked, alone, together in zip(needs, *grads):
+        if asked:
+            np.testing.assert_allclose(alone.data, together.data, rtol=1e-12, atol=1e-12)
+        else:
+            assert alone is None
+    np.testing.assert_allclose(grads[1][2].data, upstream.data.sum(axis=(0, 2, 3)), rtol=1e-12)

@@ -27,6 +27,7 @@ GEOMETRIES = [  # (N, C, H, W, C_out, kernel, stride, padding, dilation, groups)
     (2, 4, 11, 8, 4, (3, 2), (2, 1), (1, 2), (1, 2), 2),
     (4, 1, 10, 10, 3, (5, 5), (1, 1), (2, 2), (1, 1), 1),
     (1, 2, 12, 6, 2, (2, 3), (3, 1), (1, 0), (2, 1), 1),
+    (2, 4, 8, 12, 4, (2, 3), (1, 1), (1, 1), (2, 2), 2),     # dilated, grouped, wide col2im
 ]
 
 
@@ -284,3 +285,21 @@ def test_each_gradient_alone_in_one_row_bands(monkeypatch, needs):
         else:
             assert alone is None
     np.testing.assert_allclose(grads[1][2].data, upstream.data.sum(axis=(0, 2, 3)), rtol=1e-12)
+
+
+def test_wide_col2im_is_not_used_for_kernels_that_are_not_finite(monkeypatch):
+    """The wide col2im adds kernel * 0 for its padding columns: an inf kernel would put NaN
+    on pixels its tap never reads. Those kernels take the per-tap path: same NaN pattern."""
+    rng = np.random.default_rng(4)
+    images = rng.standard_normal((2, 3, 6, 9))
+    kernels = rng.standard_normal((2, 3, 3, 3))
+    kernels[1, 2, 0, 0] = np.inf
+    grads = []
+    for wide_allowed in (True, False):
+        if not wide_allowed:
+            monkeypatch.setattr(conv_op._Plan, "can_go_wide", lambda self: False)
+        x = mg.Tensor(images, requires_grad=True)
+        mg.conv2d(x, mg.tensor(kernels)).sum().backward()
+        grads.append(x.grad.data)
+    np.testing.assert_array_equal(grads[0], grads[1])
+    assert np.isfinite(grads[1][:, :, :, 7:]).all()      # columns the inf tap never reads

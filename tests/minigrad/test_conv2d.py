@@ -287,6 +287,7 @@ def test_each_gradient_alone_in_one_row_bands(monkeypatch, needs):
     np.testing.assert_allclose(grads[1][2].data, upstream.data.sum(axis=(0, 2, 3)), rtol=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
 def test_wide_col2im_is_not_used_for_kernels_that_are_not_finite(monkeypatch):
     """The wide col2im adds kernel * 0 for its padding columns: an inf kernel would put NaN
     on pixels its tap never reads. Those kernels take the per-tap path: same NaN pattern."""

@@ -118,6 +118,29 @@ def _as_rows(scores: Tensor) -> Tensor:
     return scores.reshape(-1, scores.shape[-1])
 
 
+class NllLoss(mg.Function):
+    """-sum_n log_probs[n, t_n] / divisor: the usual classifier loss after log_softmax, as one op
+    (the graph node PyTorch also calls NllLoss; the layer is `NLLLoss`) instead of four (pick,
+    negate, sum, divide). Its gradient puts -grad / divisor at each sample's target class.
+
+    Shapes: log_probs (M, C), labels (M,) int64 in [0, C), divisor M ("mean") or 1 ("sum")
+    -> loss ().
+    """
+
+    @staticmethod
+    def forward(ctx: Any, log_probs: Any, labels: Any, divisor: int) -> Any:
+        ctx.targets_over_divisor = (labels, divisor, log_probs.shape, log_probs.dtype)
+        picked = log_probs[np.arange(labels.size), labels]
+        return np.asarray(np.negative(picked).sum() / divisor, log_probs.dtype)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        labels, divisor, shape, dtype = ctx.targets_over_divisor
+        weights = np.zeros(shape, dtype)                   # -1/divisor at each target class
+        weights[np.arange(labels.size), labels] = -1.0 / divisor
+        return grad * weights, None, None                  # an operator: twice differentiable
+
+
 def _nll(log_probs: Tensor, labels: np.ndarray, weight: Any, ignore_index: int, reduction: str,
          op: str) -> Tensor:
     """-weight[t] * log_probs[n, t] per sample, 0 where t == ignore_index; "mean" divides by
@@ -125,8 +148,10 @@ def _nll(log_probs: Tensor, labels: np.ndarray, weight: Any, ignore_index: int, 
     rows = log_probs if log_probs.ndim == 2 else _as_rows(log_probs)     # (M, C)
     flat = labels.reshape(-1)                             # (M,)
     counted = flat != ignore_index
+    if weight is None and counted.all() and reduction != "none" and flat.size:
+        # The usual case, every sample counting once: one op (see NllLoss).
+        return NllLoss.apply(rows, flat, flat.size if reduction == "mean" else 1)
     if weight is None and counted.all():
-        # The usual case, every sample counting once: no weights to multiply by (fewer ops).
         losses = -rows[np.arange(flat.size), flat]        # (M,)
         total: Any = flat.size
     else:

@@ -52,6 +52,7 @@ def test_cross_entropy_gradient_is_softmax_minus_onehot(pair):
 def test_cross_entropy_and_nll_gradcheck(pair):
     logits, target = pair
     assert_gradients_match(lambda z: cross_entropy(z, target, reduction="none"), logits)
+    assert_gradients_match(lambda z: cross_entropy(z, target), logits)    # one NLL op (mean)
     assert_gradients_match(lambda z: nll_loss(z, target, reduction="sum"), logits)
 
 

@@ -81,6 +81,14 @@ class Context:
         return f"<{self.name}Backward>"
 
 
+# Shared tuples for the common flags and versions of one- and two-argument ops: each tuple an
+# op makes is one more object for the garbage collector to track while a graph is built.
+_PAIRS = {False: {False: (False, False), True: (False, True)},
+          True: {False: (True, False), True: (True, True)}}
+_SINGLES = {False: (False,), True: (True,)}
+_FRESH, _FRESH_AND_PLAIN = (0,), (0, None)
+
+
 class Function:
     """Base class of differentiable operations (see the module docstring for the contract).
 
@@ -118,7 +126,8 @@ class Function:
         # argument: its array for forward, whether it needs a gradient, its version (None for
         # plain values). Ops of one or two arguments (nearly all) take unrolled paths that
         # build no lists; the loop below them is the general case. (Tuples of numbers and
-        # bools also cost the garbage collector less than lists: it stops tracking them.)
+        # bools also cost the garbage collector less than lists: it stops tracking them; the
+        # common ones are shared, _PAIRS etc., and cost it nothing.)
         raw: Any
         needs: Any
         versions: Any
@@ -132,10 +141,21 @@ class Function:
                 raw_b, needs_b, version_b = b.data, b.requires_grad, b._version
             else:
                 raw_b, needs_b, version_b = b, False, None
-            raw, needs, versions = (raw_a, raw_b), (needs_a, needs_b), (version_a, version_b)
+            raw = (raw_a, raw_b)
+            try:
+                needs = _PAIRS[needs_a][needs_b]
+            except (KeyError, TypeError):      # requires_grad set to something not a bool
+                needs = (needs_a, needs_b)
+            versions = _FRESH_AND_PLAIN if version_a == 0 and version_b is None else (
+                version_a, version_b)
         elif len(args) == 1 and isinstance(args[0], Tensor):
             a = args[0]
-            raw, needs, versions = (a.data,), (a.requires_grad,), (a._version,)
+            raw = (a.data,)
+            try:
+                needs = _SINGLES[a.requires_grad]
+            except (KeyError, TypeError):
+                needs = (a.requires_grad,)
+            versions = _FRESH if a._version == 0 else (a._version,)
         else:
             raw, needs, versions = [], [], []
             for a in args:

@@ -395,3 +395,34 @@ def test_custom_function_returning_wrong_shape_raises():
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(RuntimeError, match=r"WrongShape.backward returned a gradient of shape"):
         WrongShape.apply(x).sum().backward()
+
+
+@pytest.mark.parametrize("first, second", [(False, False), (False, True), (True, False),
+                                           (True, True)])
+def test_needs_input_grad_for_each_combination_of_one_and_two_arguments(first, second):
+    """apply shares the common flag and version tuples between nodes: each node still gets
+    its own arguments' flags, and the version check still sees later in-place changes."""
+    a = mg.tensor([1.0, 2.0], requires_grad=first)
+    b = mg.tensor([3.0, 4.0], requires_grad=second)
+    with mg.no_grad():
+        a_plain, b_plain = a * 1.0, b * 1.0            # fresh leaves (version 0)
+    a_plain.requires_grad_(first)
+    b_plain.requires_grad_(second)
+    product = a_plain * b_plain
+    if first or second:
+        assert product.grad_fn.needs_input_grad == (first, second)
+        assert product.grad_fn.input_versions == (0, 0)
+    scaled = a_plain * 2.0
+    if first:
+        assert scaled.grad_fn.needs_input_grad == (True, False)
+        assert a_plain.exp().grad_fn.needs_input_grad == (True,)
+        with mg.no_grad():
+            a_plain += 1.0                      # changes a saved input: backward must refuse
+        with pytest.raises(RuntimeError, match="modified by an inplace operation|in-place"):
+            product.sum().backward()            # its node recorded version 0
+
+
+def test_a_requires_grad_that_is_not_a_bool_records_nothing_and_does_not_crash():
+    t = mg.tensor([1.0, 2.0])
+    t.requires_grad = "yes"                     # set directly, bypassing requires_grad_
+    assert (t * 2.0).grad_fn is None and t.exp().grad_fn is None

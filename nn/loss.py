@@ -148,11 +148,9 @@ def _nll(log_probs: Tensor, labels: np.ndarray, weight: Any, ignore_index: int, 
     rows = log_probs if log_probs.ndim == 2 else _as_rows(log_probs)     # (M, C)
     flat = labels.reshape(-1)                             # (M,)
     counted = flat != ignore_index
-    if weight is None and counted.all() and reduction != "none" and flat.size and \
-            type(rows.data) is np.ndarray:
-        # The usual case, every sample counting once: one op (see NllLoss; NumPy arrays).
-        return NllLoss.apply(rows, flat, flat.size if reduction == "mean" else 1)
-    if weight is None and counted.all():
+    if weight is None and counted.all():                   # every sample counting once
+        if reduction != "none" and flat.size and type(rows.data) is np.ndarray:
+            return NllLoss.apply(rows, flat, flat.size if reduction == "mean" else 1)
         losses = -rows[np.arange(flat.size), flat]        # (M,)
         total: Any = flat.size
     else:

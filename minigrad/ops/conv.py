@@ -92,7 +92,7 @@ class Conv2d(Function):
         def backward_rows(first: int, stop: int) -> None:
             grad_kernels: Any = np.zeros(kernels.shape, kernels.dtype) if need_weight else None
             grad_bias: Any = np.zeros(c_out, grad_rows.dtype) if need_bias else None
-            wide_rows = plan.wide_scratch(c_out, grad_rows.dtype) if plan.wide else None
+            wide_rows: Any = plan.wide_scratch(c_out, grad_rows.dtype) if plan.wide else None
             for top, bottom in plan.bands(first, stop):
                 for outs, ins in plan.groups():
                     band_grad = grad_rows[outs, top:bottom].reshape(outs.stop - outs.start, -1)
@@ -103,12 +103,10 @@ class Conv2d(Function):
                         columns = plan.columns(ins, top, bottom)
                         for part in plan.chunks(band_grad.shape[1]):
                             grad_kernels[outs] += (columns[:, part] @ band_grad[:, part].T).T
-                    if need_x and wide_rows is not None:
-                        band_columns = kernels[outs].T @ plan.widened(
-                            wide_rows[outs], grad_rows[outs, top:bottom])
-                    elif need_x:
-                        band_columns = kernels[outs].T @ band_grad
                     if need_x:
+                        rows_grad = (plan.widened(wide_rows[outs], grad_rows[outs, top:bottom])
+                                     if plan.wide else band_grad)
+                        band_columns = kernels[outs].T @ rows_grad
                         if first > 0 and plan.overlaps_first_half(top):
                             deferred.append((ins, top, bottom, band_columns))   # shared rows
                         else:
